@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmmig: in-kernel transport for VM live migration.
+ *
+ * Module entry points; each subsystem registers itself from here, in order,
+ * and unregisters in reverse.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+
+#include "vmmig.h"
+
+static int __init vmmig_init(void)
+{
+	int ret;
+
+	ret = vmmig_device_init();
+	if (ret)
+		return ret;
+
+	pr_info("loaded, ABI version %d\n", VMMIG_ABI_VERSION);
+	return 0;
+}
+
+static void __exit vmmig_exit(void)
+{
+	vmmig_device_exit();
+}
+
+module_init(vmmig_init);
+module_exit(vmmig_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("In-kernel transport for VM live migration");
+MODULE_AUTHOR("The vmmig developers");
