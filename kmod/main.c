@@ -15,9 +15,14 @@ static int __init vmmig_init(void)
 {
 	int ret;
 
-	ret = vmmig_device_init();
+	ret = vmmig_netns_init();
 	if (ret)
 		return ret;
+	ret = vmmig_device_init();
+	if (ret) {
+		vmmig_netns_exit();
+		return ret;
+	}
 
 	pr_info("loaded, ABI version %d\n", VMMIG_ABI_VERSION);
 	return 0;
@@ -26,6 +31,7 @@ static int __init vmmig_init(void)
 static void __exit vmmig_exit(void)
 {
 	vmmig_device_exit();
+	vmmig_netns_exit();
 }
 
 module_init(vmmig_init);

@@ -1,16 +1,198 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internal declarations shared by the files of the vmmig module.
+ *
+ * Objects and locking:
+ * - struct vmmig_session: one per open /dev/vmmig. @lock serialises the
+ *   ioctls that change it (GET_STATS takes no lock). @ev_lock guards
+ *   @state once the session has left NEW, the event list and the
+ *   per-channel sync/FIN progress; receive threads take it, never @lock.
+ * - struct vmmig_channel: one connection. @tx_lock keeps frames whole on
+ *   the wire when two contexts send on one channel.
+ * - struct vmmig_listener (listen.c): one per (netns, port) while sessions
+ *   wait in ACCEPT; vmmig_net.lock guards the list and each waiter list.
  */
 #ifndef _VMMIG_H
 #define _VMMIG_H
 
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/socket.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/vmmig.h>
+
+#include "protocol.h"
+
+struct net;
+struct page;
+struct socket;
+struct task_struct;
+struct vmmig_channel;
+struct vmmig_listener;
+struct vmmig_net;
+
+/*
+ * A transport moves frames over one channel. The session core never says
+ * which transport it is talking to.
+ */
+struct vmmig_transport_ops {
+	const char *name;
+	int (*connect)(struct vmmig_channel *ch, struct net *net,
+		       struct sockaddr_storage *addr, int addrlen,
+		       unsigned long timeout);
+	/* Bytes copied from @buf; @more: another frame follows at once. */
+	int (*send)(struct vmmig_channel *ch, const void *buf, size_t len, bool more);
+	/* @n whole pages, without copying them. */
+	int (*send_pages)(struct vmmig_channel *ch, struct page **pages, unsigned int n);
+	/* Exactly @len bytes; -ECONNRESET if the peer closed first. */
+	int (*recv)(struct vmmig_channel *ch, void *buf, size_t len);
+	/* Exactly @n whole pages, straight into them. */
+	int (*recv_pages)(struct vmmig_channel *ch, struct page **pages, unsigned int n);
+	void (*set_timeout)(struct vmmig_channel *ch, unsigned long timeout);
+	/* Unblocks senders and receivers; safe from any context that may sleep. */
+	void (*shutdown)(struct vmmig_channel *ch);
+	void (*release)(struct vmmig_channel *ch);
+};
+
+extern const struct vmmig_transport_ops vmmig_tcp_ops;
+
+/* A registered guest RAM region, its pages pinned. */
+struct vmmig_mem {
+	u32 id;
+	u64 uaddr;
+	u64 gpa;
+	unsigned long npages;
+	struct page **pages;
+};
+
+struct vmmig_channel {
+	struct vmmig_session *sess;
+	unsigned int index;
+	const struct vmmig_transport_ops *ops;
+	struct socket *sock;
+	struct mutex tx_lock;		/* one frame at a time */
+	struct task_struct *rx_thread;
+	struct work_struct tx_work;
+	u64 sync_seq;		/* source: last SYNC_ACK; dest: last SYNC */
+	bool fin;		/* dest: FIN received */
+};
+
+/* A destination event, queued for VMMIG_IOC_WAIT_EVENT. */
+struct vmmig_ev {
+	struct list_head node;
+	u32 type;
+	u32 tag;
+	u64 length;
+	u64 seq;
+	int error;
+	void *data;
+};
+
+/* The SEND_DIRTY call being worked on by the channels' tx works. */
+struct vmmig_send_job {
+	struct vmmig_mem *mem;
+	const unsigned long *map;	/* NULL: every page */
+	u64 first;
+	u64 npages;
+	atomic_t pending;
+	struct completion done;
+	atomic64_t pages;
+	atomic64_t zero_pages;
+	int error;
+};
+
+struct vmmig_session {
+	struct mutex lock;		/* serialises the ioctls */
+	struct net *net;
+	enum vmmig_role role;
+	enum vmmig_state state;
+	int error;			/* positive errno once ABORTED */
+
+	struct vmmig_mem mems[VMMIG_MAX_REGIONS];
+	unsigned int nmems;
+	struct mm_struct *mm;		/* charged for the pinned pages */
+	unsigned long locked_pages;
+
+	unsigned int nch;
+	struct vmmig_channel ch[VMMIG_MAX_CHANNELS];
+	u64 cookie;
+
+	spinlock_t ev_lock;		/* state, events, sync/FIN progress */
+	wait_queue_head_t wq;
+	struct list_head events;
+	size_t queued_blob_bytes;
+	u64 sync_posted;
+	struct vmmig_ev end_ev;	/* FINISHED or ABORTED: preallocated, cannot fail */
+
+	u64 sync_seq;
+	struct vmmig_send_job job;
+
+	/* ACCEPT: a waiter on a listener until every channel has joined */
+	struct list_head accept_node;
+	unsigned int joined;
+	bool accepted;
+	struct sockaddr_storage peer;
+
+	atomic64_t pages;
+	atomic64_t zero_pages;
+	atomic64_t bytes_wire;
+	atomic64_t blobs;
+	atomic64_t rounds;
+	ktime_t start;
+	ktime_t end;
+};
+
+static inline bool vmmig_active(struct vmmig_session *s)
+{
+	return READ_ONCE(s->state) == VMMIG_STATE_ACTIVE;
+}
 
 /* device.c */
 int vmmig_device_init(void);
 void vmmig_device_exit(void);
+
+/* session.c */
+struct vmmig_session *vmmig_session_create(void);
+void vmmig_session_destroy(struct vmmig_session *s);
+void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer);
+void vmmig_session_post(struct vmmig_session *s, struct vmmig_ev *ev);
+int vmmig_session_start(struct vmmig_session *s);
+int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c);
+int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a);
+int vmmig_session_send_blob(struct vmmig_session *s, const struct vmmig_blob *b);
+int vmmig_session_sync(struct vmmig_session *s);
+int vmmig_session_finish(struct vmmig_session *s);
+int vmmig_session_wait_event(struct vmmig_session *s, struct vmmig_event *e);
+void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st);
+int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
+		     const void *payload, bool more);
+
+/* region.c */
+int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r);
+void vmmig_mem_release_all(struct vmmig_session *s);
+struct vmmig_mem *vmmig_mem_find(struct vmmig_session *s, u32 id);
+
+/* send.c */
+void vmmig_tx_work(struct work_struct *work);
+int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d);
+unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch);
+
+/* receive.c */
+int vmmig_rx_thread(void *data);
+
+/* listen.c */
+int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout);
+
+/* netns.c */
+int vmmig_netns_init(void);
+void vmmig_netns_exit(void);
+struct vmmig_net *vmmig_net(struct net *net);
 
 /* bitmap.c */
 int vmmig_bitmap_check_tail(const unsigned long *map, unsigned long nbits);

@@ -7,24 +7,100 @@
  * DEVICE
  * ------
  * /dev/vmmig (mode 0600, root) is a misc character device. One open file
- * is one migration session; closing it ends the session.
+ * is one migration session; closing it ends the session (an active source
+ * session that was not finished is aborted, and the peer told so).
  *
- * IOCTLS
+ * SESSION STATES
+ * --------------
+ *   NEW --CONNECT--> ACTIVE (source) --FINISH--> FINISHED
+ *   NEW --ACCEPT---> ACTIVE (destination) --peer's FIN--> FINISHED
+ *   ACTIVE --error, ABORT, peer abort or close--> ABORTED
+ * An ioctl that is not valid in the session's state fails with -EBADFD.
+ * Once a session is ABORTED, the ioctls that talk to the peer return the
+ * reason it ended (e.g. -ECONNRESET, -ECONNABORTED, -ETIMEDOUT, -EPROTO).
+ *
+ * ARGUMENT STRUCTS
+ * ----------------
+ * Every struct starts with __u32 size = sizeof(struct) as the caller was
+ * built. As with clone3(), a larger struct is accepted if the bytes the
+ * module does not know are zero (else -E2BIG), a smaller one than the
+ * first version is -EINVAL. Every flags field rejects unknown bits, and
+ * every reserved field must be zero (-EINVAL).
+ *
+ * IOCTLS (an ioctl number the module does not know: -ENOTTY)
  * ------
- * All ioctls use the type VMMIG_IOC_TYPE. An ioctl number the module does
- * not know returns -ENOTTY.
+ * VMMIG_IOC_VERSION (no argument)
+ *	Returns VMMIG_ABI_VERSION.
  *
- * VMMIG_IOC_VERSION
- *	No argument. Returns VMMIG_ABI_VERSION, the version of this contract.
- *	A VMM checks it once after open() and refuses to go on if it is lower
- *	than the version it was built against.
+ * VMMIG_IOC_ADD_REGION (struct vmmig_region, NEW state, both sides)
+ *	Registers guest RAM: @length bytes at @uaddr, guest-physical @gpa,
+ *	named @id. The pages are pinned for the life of the session and
+ *	charged to RLIMIT_MEMLOCK. Both sides register the same ids with the
+ *	same lengths before CONNECT/ACCEPT; the handshake compares them.
+ *	-EINVAL: unaligned or zero @uaddr/@length/@gpa, or longer than
+ *	VMMIG_MAX_REGION_BYTES; -EEXIST: @id already used, or the range
+ *	overlaps another region's (in the process or in guest-physical
+ *	space); -ENOSPC: more than VMMIG_MAX_REGIONS; -EFAULT: not mapped;
+ *	-ENOMEM: RLIMIT_MEMLOCK.
+ *
+ * VMMIG_IOC_CONNECT (struct vmmig_connect, NEW state, source)
+ *	Connects @channels TCP connections to the peer's module and does the
+ *	handshake. Returns once all channels are up: the session is ACTIVE.
+ *	-EINVAL: bad family/address, @channels > VMMIG_MAX_CHANNELS;
+ *	-ECONNREFUSED: nobody accepting there; -ETIMEDOUT; -ENXIO: the peer
+ *	has no region with one of our ids, or one of a different length.
+ *
+ * VMMIG_IOC_ACCEPT (struct vmmig_accept, NEW state, destination)
+ *	Waits for a source to connect to @port in the caller's network
+ *	namespace, up to @timeout_ms (0: until a signal). The module owns the
+ *	listening socket while at least one session waits in ACCEPT. On
+ *	return the session is ACTIVE and the peer fields are filled in.
+ *	-ETIMEDOUT; -EINTR; -EADDRINUSE: the port is taken by a non-vmmig socket.
+ *
+ * VMMIG_IOC_SEND_DIRTY (struct vmmig_dirty, ACTIVE, source)
+ *	Sends every page whose bit is set in @bitmap (KVM_GET_DIRTY_LOG
+ *	layout, below), for pages @first_page .. @first_page + @num_pages - 1
+ *	of region @region_id; with VMMIG_DIRTY_ALL, every page of that range
+ *	and no bitmap. Zero pages go as a header only. Returns when every
+ *	page has been handed to the network (not yet placed: see SYNC).
+ *	@pages and @zero_pages are filled in. -EINVAL: @first_page not a
+ *	multiple of 64, range past the region's end, bitmap size not
+ *	ALIGN(@num_pages, 64) / 8, bits set past @num_pages; -ENOENT:
+ *	unknown @region_id. Bad input sends nothing.
+ *
+ * VMMIG_IOC_SEND_BLOB (struct vmmig_blob, ACTIVE, source)
+ *	Sends @length (<= VMMIG_MAX_BLOB) opaque bytes (vCPU or device
+ *	state) tagged @tag. The destination gets a VMMIG_EVENT_BLOB.
+ *
+ * VMMIG_IOC_SYNC (no argument, ACTIVE, source)
+ *	Barrier: returns once the peer has placed every page and blob sent
+ *	so far. Ends a round (the statistics count rounds).
+ *
+ * VMMIG_IOC_FINISH (no argument, ACTIVE, source)
+ *	SYNC, then tells the peer the migration is complete: FINISHED.
+ *
+ * VMMIG_IOC_ABORT (no argument, ACTIVE, either side)
+ *	Ends the session at once and tells the peer (ECONNABORTED there).
+ *
+ * VMMIG_IOC_WAIT_EVENT (struct vmmig_event, ACTIVE/FINISHED/ABORTED, dest.)
+ *	Waits up to @timeout_ms (0: until a signal) for the next event. For a
+ *	BLOB, the blob is copied to @data if @data_size is large enough
+ *	(else -EMSGSIZE, @length says how much is needed, and the event
+ *	stays queued). Once FINISHED or ABORTED and every event was read:
+ *	-ENODATA.
+ *
+ * VMMIG_IOC_GET_STATS (struct vmmig_stats, any state, either side)
  *
  * DIRTY BITMAPS
  * -------------
- * Dirty bitmaps are handed in exactly as KVM_GET_DIRTY_LOG returns them:
- * one bit per 4 KiB page, in an array of native unsigned longs, bit 0 of
- * word 0 being the first page of the region. Bits past the last page of
- * the region must be zero.
+ * Exactly as KVM_GET_DIRTY_LOG returns them: one bit per 4 KiB page, in an
+ * array of native unsigned longs, bit 0 of word 0 being the first page of
+ * the range. Bits past the last page of the range must be zero.
+ *
+ * ORDERING
+ * --------
+ * A page is always sent on the same channel (chosen from its region and
+ * page index), so a page sent in two rounds lands as its newer copy.
  */
 #ifndef _UAPI_LINUX_VMMIG_H
 #define _UAPI_LINUX_VMMIG_H
@@ -38,8 +114,134 @@
 #define VMMIG_PAGE_SHIFT	12
 #define VMMIG_PAGE_SIZE		4096
 
+#define VMMIG_DEFAULT_CHANNELS	2
+#define VMMIG_MAX_CHANNELS	16
+#define VMMIG_MAX_REGIONS	64
+#define VMMIG_MAX_REGION_BYTES	0x10000000000ULL
+#define VMMIG_MAX_BLOB		(16U << 20)
+
+enum vmmig_state {
+	VMMIG_STATE_NEW = 0,
+	VMMIG_STATE_ACTIVE,
+	VMMIG_STATE_FINISHED,
+	VMMIG_STATE_ABORTED,
+};
+
+enum vmmig_role {
+	VMMIG_ROLE_NONE = 0,
+	VMMIG_ROLE_SOURCE,
+	VMMIG_ROLE_DESTINATION,
+};
+
+struct vmmig_region {
+	__u32 size;
+	__u32 flags;		/* none defined */
+	__u32 id;
+	__u32 reserved;
+	__u64 uaddr;		/* page aligned */
+	__u64 length;		/* bytes, page multiple, > 0 */
+	__u64 gpa;		/* guest-physical base, page aligned */
+};
+
+struct vmmig_connect {
+	__u32 size;
+	__u32 flags;		/* none defined */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 port;		/* host byte order; 0: VMMIG_DEFAULT_PORT */
+	__u32 channels;		/* 0: VMMIG_DEFAULT_CHANNELS */
+	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
+	__u32 timeout_ms;	/* connect + handshake; 0: 10000 */
+	__u32 reserved;
+};
+
+struct vmmig_accept {
+	__u32 size;
+	__u32 flags;		/* none defined */
+	__u16 port;		/* host byte order; 0: VMMIG_DEFAULT_PORT */
+	__u16 reserved;
+	__u32 timeout_ms;	/* 0: until a signal */
+	/* filled in on success */
+	__u16 peer_family;
+	__u16 peer_port;
+	__u32 channels;
+	__u8 peer_addr[16];
+};
+
+#define VMMIG_DIRTY_ALL		0x1	/* no bitmap: every page */
+
+struct vmmig_dirty {
+	__u32 size;
+	__u32 flags;		/* VMMIG_DIRTY_* */
+	__u32 region_id;
+	__u32 reserved;
+	__u64 first_page;	/* multiple of 64 */
+	__u64 num_pages;
+	__u64 bitmap;		/* user pointer */
+	__u64 bitmap_size;	/* bytes: ALIGN(num_pages, 64) / 8 */
+	/* filled in */
+	__u64 pages;		/* pages sent, zero pages included */
+	__u64 zero_pages;
+};
+
+struct vmmig_blob {
+	__u32 size;
+	__u32 flags;		/* none defined */
+	__u32 tag;		/* the caller's name for the blob's kind */
+	__u32 reserved;
+	__u64 data;		/* user pointer */
+	__u64 length;		/* bytes, <= VMMIG_MAX_BLOB */
+};
+
+enum vmmig_event_type {
+	VMMIG_EVENT_NONE = 0,
+	VMMIG_EVENT_BLOB,	/* @tag, @length; data copied to @data */
+	VMMIG_EVENT_SYNC,	/* the source's SYNC @seq reached: all placed */
+	VMMIG_EVENT_FINISHED,	/* the source finished: memory complete */
+	VMMIG_EVENT_ABORTED,	/* the session ended; @error says why */
+};
+
+struct vmmig_event {
+	__u32 size;
+	__u32 timeout_ms;	/* in; 0: until a signal */
+	__u64 data;		/* in: user buffer for a blob */
+	__u64 data_size;	/* in: its size */
+	/* filled in */
+	__u32 type;		/* enum vmmig_event_type */
+	__u32 tag;
+	__u64 length;
+	__u64 seq;
+	__s32 error;		/* positive errno */
+	__u32 reserved;
+};
+
+struct vmmig_stats {
+	__u32 size;
+	__u32 state;		/* enum vmmig_state */
+	__u32 role;		/* enum vmmig_role */
+	__u32 channels;
+	__u64 pages;		/* pages sent (source) or placed (dest.) */
+	__u64 zero_pages;	/* of which zero pages */
+	__u64 bytes_wire;	/* bytes sent or received, headers included */
+	__u64 blobs;
+	__u64 rounds;		/* SYNCs completed */
+	__u64 elapsed_ns;	/* since CONNECT/ACCEPT returned */
+	__u64 bytes_per_sec;	/* bytes_wire / elapsed */
+	__s32 error;		/* why ABORTED (positive errno) */
+	__u32 reserved;
+};
+
 #define VMMIG_IOC_TYPE		0xB9
 
 #define VMMIG_IOC_VERSION	_IO(VMMIG_IOC_TYPE, 0x00)
+#define VMMIG_IOC_ADD_REGION	_IOW(VMMIG_IOC_TYPE, 0x01, struct vmmig_region)
+#define VMMIG_IOC_CONNECT	_IOW(VMMIG_IOC_TYPE, 0x02, struct vmmig_connect)
+#define VMMIG_IOC_ACCEPT	_IOWR(VMMIG_IOC_TYPE, 0x03, struct vmmig_accept)
+#define VMMIG_IOC_SEND_DIRTY	_IOWR(VMMIG_IOC_TYPE, 0x04, struct vmmig_dirty)
+#define VMMIG_IOC_SEND_BLOB	_IOW(VMMIG_IOC_TYPE, 0x05, struct vmmig_blob)
+#define VMMIG_IOC_SYNC		_IO(VMMIG_IOC_TYPE, 0x06)
+#define VMMIG_IOC_FINISH	_IO(VMMIG_IOC_TYPE, 0x07)
+#define VMMIG_IOC_ABORT		_IO(VMMIG_IOC_TYPE, 0x08)
+#define VMMIG_IOC_WAIT_EVENT	_IOWR(VMMIG_IOC_TYPE, 0x09, struct vmmig_event)
+#define VMMIG_IOC_GET_STATS	_IOWR(VMMIG_IOC_TYPE, 0x0a, struct vmmig_stats)
 
 #endif /* _UAPI_LINUX_VMMIG_H */

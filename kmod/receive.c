@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One receive thread per channel. On the destination it places pages,
+ * queues blobs and answers SYNCs; on the source it collects SYNC_ACKs and
+ * notices the peer aborting or going away. Anything malformed aborts the
+ * session before a byte of it is placed.
+ */
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "vmmig.h"
+
+/* Blobs received but not yet read by the VMM. */
+#define VMMIG_MAX_QUEUED_BLOB_BYTES	(4 * VMMIG_MAX_BLOB)
+
+static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
+{
+	struct vmmig_session *s = ch->sess;
+	struct vmmig_mem *mem = vmmig_mem_find(s, f->region);
+	u64 end;
+	u32 i;
+
+	if (!mem || check_add_overflow(f->page, (u64)f->count, &end) || end > mem->npages)
+		return -EBADMSG;
+	if (vmmig_chunk_channel(f->region, f->page, s->nch) != ch->index ||
+	    f->page / VMMIG_RUN_PAGES != (end - 1) / VMMIG_RUN_PAGES)
+		return -EBADMSG;	/* would break the ordering rule */
+
+	if (f->type == VMMIG_FRAME_ZERO) {
+		for (i = 0; i < f->count; i++)
+			clear_highpage(mem->pages[f->page + i]);
+	} else {
+		int ret = ch->ops->recv_pages(ch, &mem->pages[f->page], f->count);
+
+		if (ret)
+			return ret;
+	}
+	atomic64_add(f->count, &s->pages);
+	if (f->type == VMMIG_FRAME_ZERO)
+		atomic64_add(f->count, &s->zero_pages);
+	return 0;
+}
+
+static int vmmig_rx_blob(struct vmmig_channel *ch, const struct vmmig_frame *f)
+{
+	struct vmmig_session *s = ch->sess;
+	struct vmmig_ev *ev;
+	bool over;
+	int ret;
+
+	spin_lock_bh(&s->ev_lock);
+	over = s->queued_blob_bytes + f->len > VMMIG_MAX_QUEUED_BLOB_BYTES;
+	if (!over)
+		s->queued_blob_bytes += f->len;
+	spin_unlock_bh(&s->ev_lock);
+	if (over)
+		return -ENOBUFS;
+
+	ret = -ENOMEM;
+	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+	if (!ev)
+		goto err;
+	ev->data = kvmalloc(max(f->len, 1U), GFP_KERNEL);
+	if (!ev->data)
+		goto err;
+	ret = ch->ops->recv(ch, ev->data, f->len);
+	if (ret)
+		goto err;
+	ev->type = VMMIG_EVENT_BLOB;
+	ev->tag = (u32)f->page;
+	ev->length = f->len;
+	atomic64_inc(&s->blobs);
+	vmmig_session_post(s, ev);
+	return 0;
+err:
+	if (ev)
+		kvfree(ev->data);
+	kfree(ev);
+	spin_lock_bh(&s->ev_lock);
+	s->queued_blob_bytes -= f->len;
+	spin_unlock_bh(&s->ev_lock);
+	return ret;
+}
+
+/* Destination: SYNC n on this channel; once every channel is there, say so. */
+static int vmmig_rx_sync(struct vmmig_channel *ch, const struct vmmig_frame *f)
+{
+	struct vmmig_session *s = ch->sess;
+	struct vmmig_frame ack = { .type = VMMIG_FRAME_SYNC_ACK, .page = f->page };
+	struct vmmig_ev *ev = NULL;
+	u64 reached = U64_MAX;
+	unsigned int i;
+	int ret;
+
+	if (f->page <= ch->sync_seq)
+		return -EBADMSG;
+	mutex_lock(&ch->tx_lock);
+	ret = vmmig_send_frame(ch, &ack, NULL, false);
+	mutex_unlock(&ch->tx_lock);
+	if (ret)
+		return ret;
+
+	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+	spin_lock_bh(&s->ev_lock);
+	ch->sync_seq = f->page;
+	for (i = 0; i < s->nch; i++)
+		reached = min(reached, s->ch[i].sync_seq);
+	if (reached > s->sync_posted && ev) {
+		s->sync_posted = reached;
+		ev->type = VMMIG_EVENT_SYNC;
+		ev->seq = reached;
+		list_add_tail(&ev->node, &s->events);
+		ev = NULL;
+		atomic64_inc(&s->rounds);
+	}
+	spin_unlock_bh(&s->ev_lock);
+	kfree(ev);
+	wake_up_all(&s->wq);
+	return 0;
+}
+
+static int vmmig_rx_fin(struct vmmig_channel *ch)
+{
+	struct vmmig_session *s = ch->sess;
+	bool all = true;
+	unsigned int i;
+
+	spin_lock_bh(&s->ev_lock);
+	ch->fin = true;
+	for (i = 0; i < s->nch; i++)
+		all &= s->ch[i].fin;
+	if (all && s->state == VMMIG_STATE_ACTIVE) {
+		s->state = VMMIG_STATE_FINISHED;
+		s->end = ktime_get();
+		s->end_ev.type = VMMIG_EVENT_FINISHED;
+		list_add_tail(&s->end_ev.node, &s->events);
+	}
+	spin_unlock_bh(&s->ev_lock);
+	wake_up_all(&s->wq);
+	return 0;
+}
+
+static int vmmig_rx_frame(struct vmmig_channel *ch, const struct vmmig_frame *f)
+{
+	struct vmmig_session *s = ch->sess;
+	bool dest = s->role == VMMIG_ROLE_DESTINATION;
+
+	if (f->type == VMMIG_FRAME_ABORT)
+		return -ECONNABORTED;
+	if (dest && ch->fin)
+		return -EPROTO;		/* nothing may follow FIN */
+
+	switch (f->type) {
+	case VMMIG_FRAME_PAGES:
+	case VMMIG_FRAME_ZERO:
+		return dest ? vmmig_rx_pages(ch, f) : -EPROTO;
+	case VMMIG_FRAME_BLOB:
+		return dest ? vmmig_rx_blob(ch, f) : -EPROTO;
+	case VMMIG_FRAME_SYNC:
+		return dest ? vmmig_rx_sync(ch, f) : -EPROTO;
+	case VMMIG_FRAME_FIN:
+		return dest ? vmmig_rx_fin(ch) : -EPROTO;
+	case VMMIG_FRAME_SYNC_ACK:
+		if (dest || f->page <= READ_ONCE(ch->sync_seq))
+			return -EPROTO;
+		WRITE_ONCE(ch->sync_seq, f->page);
+		wake_up_all(&s->wq);
+		return 0;
+	default:
+		return -EPROTO;	/* HELLO/WELCOME belong to the handshake */
+	}
+}
+
+int vmmig_rx_thread(void *data)
+{
+	struct vmmig_channel *ch = data;
+	struct vmmig_session *s = ch->sess;
+	struct vmmig_wire_hdr hdr;
+	struct vmmig_frame f;
+	int ret;
+
+	for (;;) {
+		ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
+		if (!ret)
+			ret = vmmig_frame_decode(&hdr, &f);
+		if (!ret)
+			ret = vmmig_rx_frame(ch, &f);
+		if (ret)
+			break;
+	}
+	/* The peer leaving after a complete migration is no error. */
+	if (READ_ONCE(s->state) == VMMIG_STATE_ACTIVE && !kthread_should_stop())
+		vmmig_session_abort(s, -ret, ret != -ECONNABORTED && ret != -ECONNRESET);
+
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}

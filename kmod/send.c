@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The source's page sender. A SEND_DIRTY call is split by chunk: chunk k
+ * (VMMIG_RUN_PAGES pages, aligned) of a region always goes on the same
+ * channel, so the newer copy of a page sent in two rounds can never be
+ * overtaken by the older one. Each channel's tx work walks the bitmap for
+ * its own chunks, in parallel; zero pages go as a header only, the others
+ * are spliced into the socket.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "vmmig.h"
+
+unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch)
+{
+	return (u32)((page / VMMIG_RUN_PAGES + region) % nch);
+}
+
+static bool vmmig_page_is_zero(struct page *page)
+{
+	void *addr = kmap_local_page(page);
+	bool zero = !memchr_inv(addr, 0, PAGE_SIZE);
+
+	kunmap_local(addr);
+	return zero;
+}
+
+/* Send pages [@page, @page + @n) of @mem: ZERO and PAGES frames. */
+static int vmmig_send_run(struct vmmig_channel *ch, struct vmmig_mem *mem,
+			  u64 page, unsigned int n)
+{
+	struct vmmig_session *s = ch->sess;
+	struct vmmig_frame f = { .region = mem->id };
+	unsigned int i = 0, j;
+	int ret;
+
+	while (i < n) {
+		bool zero = vmmig_page_is_zero(mem->pages[page + i]);
+
+		for (j = i + 1; j < n; j++)
+			if (vmmig_page_is_zero(mem->pages[page + j]) != zero)
+				break;
+		f.type = zero ? VMMIG_FRAME_ZERO : VMMIG_FRAME_PAGES;
+		f.page = page + i;
+		f.count = j - i;
+		f.len = zero ? 0 : f.count * PAGE_SIZE;
+
+		mutex_lock(&ch->tx_lock);
+		ret = vmmig_send_frame(ch, &f, NULL, true);
+		if (!ret && !zero)
+			ret = ch->ops->send_pages(ch, &mem->pages[page + i], f.count);
+		mutex_unlock(&ch->tx_lock);
+		if (ret)
+			return ret;
+
+		atomic64_add(f.count, &s->job.pages);
+		if (zero)
+			atomic64_add(f.count, &s->job.zero_pages);
+		i = j;
+	}
+	return 0;
+}
+
+void vmmig_tx_work(struct work_struct *work)
+{
+	struct vmmig_channel *ch = container_of(work, struct vmmig_channel, tx_work);
+	struct vmmig_session *s = ch->sess;
+	struct vmmig_send_job *job = &s->job;
+	unsigned long nbits = job->npages, chunk, start, end, rs, rl;
+	int ret = 0;
+
+	for (chunk = 0; chunk * VMMIG_RUN_PAGES < nbits && !ret; chunk++) {
+		start = chunk * VMMIG_RUN_PAGES;
+		if (vmmig_chunk_channel(job->mem->id, job->first + start, s->nch) != ch->index)
+			continue;
+		end = min(nbits, start + VMMIG_RUN_PAGES);
+		if (!job->map) {
+			ret = vmmig_send_run(ch, job->mem, job->first + start, end - start);
+			continue;
+		}
+		while (!ret && vmmig_bitmap_next_run(job->map, end, start,
+						     VMMIG_RUN_PAGES, &rs, &rl)) {
+			ret = vmmig_send_run(ch, job->mem, job->first + rs, rl);
+			start = rs + rl;
+		}
+		if (!vmmig_active(s) && !ret)
+			ret = -s->error ?: -ECONNABORTED;
+		cond_resched();
+	}
+
+	if (ret)
+		cmpxchg(&job->error, 0, ret);
+	if (atomic_dec_and_test(&job->pending))
+		complete(&job->done);
+}
+
+static int vmmig_dirty_check(struct vmmig_session *s, const struct vmmig_dirty *d,
+			     struct vmmig_mem **memp)
+{
+	struct vmmig_mem *mem;
+	u64 end;
+
+	if (d->flags & ~VMMIG_DIRTY_ALL || d->reserved)
+		return -EINVAL;
+	mem = vmmig_mem_find(s, d->region_id);
+	if (!mem)
+		return -ENOENT;
+	if (d->first_page % VMMIG_RUN_PAGES || !d->num_pages ||
+	    check_add_overflow(d->first_page, d->num_pages, &end) || end > mem->npages)
+		return -EINVAL;
+	if (d->flags & VMMIG_DIRTY_ALL) {
+		if (d->bitmap || d->bitmap_size)
+			return -EINVAL;
+	} else if (d->bitmap_size != ALIGN(d->num_pages, 64) / 8) {
+		return -EINVAL;
+	}
+	*memp = mem;
+	return 0;
+}
+
+/* Caller holds s->lock; the session is an ACTIVE source. */
+int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d)
+{
+	struct vmmig_send_job *job = &s->job;
+	unsigned long *map = NULL;
+	struct vmmig_mem *mem;
+	unsigned int i;
+	int ret;
+
+	ret = vmmig_dirty_check(s, d, &mem);
+	if (ret)
+		return ret;
+	if (!(d->flags & VMMIG_DIRTY_ALL)) {
+		map = kvzalloc(ALIGN(d->bitmap_size, sizeof(long)), GFP_KERNEL_ACCOUNT);
+		if (!map)
+			return -ENOMEM;
+		if (copy_from_user(map, u64_to_user_ptr(d->bitmap), d->bitmap_size)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		ret = vmmig_bitmap_check_tail(map, d->num_pages);
+		if (ret)
+			goto out;
+	}
+
+	job->mem = mem;
+	job->map = map;
+	job->first = d->first_page;
+	job->npages = d->num_pages;
+	job->error = 0;
+	atomic64_set(&job->pages, 0);
+	atomic64_set(&job->zero_pages, 0);
+	atomic_set(&job->pending, s->nch);
+	reinit_completion(&job->done);
+	for (i = 0; i < s->nch; i++)
+		queue_work(system_unbound_wq, &s->ch[i].tx_work);
+	wait_for_completion(&job->done);
+
+	d->pages = atomic64_read(&job->pages);
+	d->zero_pages = atomic64_read(&job->zero_pages);
+	atomic64_add(d->pages, &s->pages);
+	atomic64_add(d->zero_pages, &s->zero_pages);
+	ret = job->error;
+	if (ret)
+		vmmig_session_abort(s, -ret, true);
+out:
+	kvfree(map);
+	return ret;
+}

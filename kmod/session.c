@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sessions: the state machine of one migration, seen from one side, and
+ * the calls the VMM makes on it (see the locking rules in vmmig.h).
+ */
+#include <linux/kthread.h>
+#include <linux/math64.h>
+#include <linux/nsproxy.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+
+#include "vmmig.h"
+
+#define VMMIG_CONNECT_TIMEOUT_MS	10000
+/* A SYNC the peer does not answer in this time ends the session. */
+#define VMMIG_SYNC_TIMEOUT		(60 * HZ)
+
+struct vmmig_session *vmmig_session_create(void)
+{
+	struct vmmig_session *s;
+	unsigned int i;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return NULL;
+	mutex_init(&s->lock);
+	spin_lock_init(&s->ev_lock);
+	init_waitqueue_head(&s->wq);
+	INIT_LIST_HEAD(&s->events);
+	INIT_LIST_HEAD(&s->accept_node);
+	init_completion(&s->job.done);
+	for (i = 0; i < VMMIG_MAX_CHANNELS; i++) {
+		s->ch[i].sess = s;
+		s->ch[i].index = i;
+		s->ch[i].ops = &vmmig_tcp_ops;
+		mutex_init(&s->ch[i].tx_lock);
+		INIT_WORK(&s->ch[i].tx_work, vmmig_tx_work);
+	}
+	s->net = get_net(current->nsproxy->net_ns);
+	return s;
+}
+
+static void vmmig_free_ev(struct vmmig_session *s, struct vmmig_ev *ev)
+{
+	if (ev == &s->end_ev)
+		return;
+	kvfree(ev->data);
+	kfree(ev);
+}
+
+void vmmig_session_destroy(struct vmmig_session *s)
+{
+	struct vmmig_ev *ev, *tmp;
+	unsigned int i;
+
+	vmmig_session_abort(s, ECONNABORTED, true);
+	for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
+		s->ch[i].ops->shutdown(&s->ch[i]);
+	for (i = 0; i < VMMIG_MAX_CHANNELS; i++) {
+		struct vmmig_channel *ch = &s->ch[i];
+
+		if (ch->rx_thread)
+			kthread_stop(ch->rx_thread);
+		flush_work(&ch->tx_work);
+		ch->ops->release(ch);
+		mutex_destroy(&ch->tx_lock);
+	}
+	list_for_each_entry_safe(ev, tmp, &s->events, node)
+		vmmig_free_ev(s, ev);
+	vmmig_mem_release_all(s);
+	put_net(s->net);
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
+
+/* Queue an event for the destination VMM. */
+void vmmig_session_post(struct vmmig_session *s, struct vmmig_ev *ev)
+{
+	spin_lock_bh(&s->ev_lock);
+	list_add_tail(&ev->node, &s->events);
+	spin_unlock_bh(&s->ev_lock);
+	wake_up_all(&s->wq);
+}
+
+int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
+		     const void *payload, bool more)
+{
+	struct vmmig_wire_hdr hdr;
+	int ret;
+
+	vmmig_frame_encode(&hdr, f);
+	ret = ch->ops->send(ch, &hdr, sizeof(hdr), more || (payload && f->len));
+	if (!ret && payload && f->len)
+		ret = ch->ops->send(ch, payload, f->len, more);
+	return ret;
+}
+
+/**
+ * vmmig_session_abort - end an active session
+ * @s: the session
+ * @err: why, a positive errno
+ * @tell_peer: send the peer an ABORT frame first (best effort)
+ *
+ * Callable from any thread of the session; only the first call counts.
+ * Every channel is shut down, which wakes whoever waits on it.
+ */
+void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
+{
+	struct vmmig_frame f = { .type = VMMIG_FRAME_ABORT, .count = err };
+	unsigned int i;
+
+	spin_lock_bh(&s->ev_lock);
+	if (s->state != VMMIG_STATE_ACTIVE) {
+		spin_unlock_bh(&s->ev_lock);
+		return;
+	}
+	s->state = VMMIG_STATE_ABORTED;
+	s->error = err;
+	s->end = ktime_get();
+	if (s->role == VMMIG_ROLE_DESTINATION) {
+		s->end_ev.type = VMMIG_EVENT_ABORTED;
+		s->end_ev.error = err;
+		list_add_tail(&s->end_ev.node, &s->events);
+	}
+	spin_unlock_bh(&s->ev_lock);
+	wake_up_all(&s->wq);
+
+	/* A sender stuck on a full socket holds tx_lock: then the reset says it. */
+	if (tell_peer && mutex_trylock(&s->ch[0].tx_lock)) {
+		s->ch[0].ops->set_timeout(&s->ch[0], HZ / 10);
+		vmmig_send_frame(&s->ch[0], &f, NULL, false);
+		mutex_unlock(&s->ch[0].tx_lock);
+	}
+	for (i = 0; i < s->nch; i++)
+		s->ch[i].ops->shutdown(&s->ch[i]);
+}
+
+/* Every channel is connected and past the handshake: go ACTIVE. */
+int vmmig_session_start(struct vmmig_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nch; i++)
+		s->ch[i].ops->set_timeout(&s->ch[i], MAX_SCHEDULE_TIMEOUT);
+	s->start = ktime_get();
+	WRITE_ONCE(s->state, VMMIG_STATE_ACTIVE);
+	for (i = 0; i < s->nch; i++) {
+		struct task_struct *t;
+
+		t = kthread_run(vmmig_rx_thread, &s->ch[i], "vmmig-rx/%u", i);
+		if (IS_ERR(t)) {
+			vmmig_session_abort(s, -PTR_ERR(t), true);
+			return PTR_ERR(t);
+		}
+		s->ch[i].rx_thread = t;
+	}
+	return 0;
+}
+
+static int vmmig_fill_addr(const struct vmmig_connect *c, struct sockaddr_storage *ss)
+{
+	u16 port = c->port ?: VMMIG_DEFAULT_PORT;
+
+	memset(ss, 0, sizeof(*ss));
+	if (c->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, c->addr, 4);
+		if (memchr_inv(c->addr + 4, 0, sizeof(c->addr) - 4) ||
+		    !sin->sin_addr.s_addr)
+			return -EINVAL;
+		return sizeof(*sin);
+	}
+	if (c->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, c->addr, 16);
+		if (ipv6_addr_any(&sin6->sin6_addr))
+			return -EINVAL;
+		return sizeof(*sin6);
+	}
+	return -EINVAL;
+}
+
+/* Source side of the handshake on one channel: HELLO, then WELCOME. */
+static int vmmig_hello(struct vmmig_session *s, struct vmmig_channel *ch)
+{
+	size_t len = sizeof(struct vmmig_wire_hello) +
+		     s->nmems * sizeof(struct vmmig_wire_region);
+	struct vmmig_frame f = { .type = VMMIG_FRAME_HELLO, .len = len };
+	struct vmmig_wire_welcome welcome;
+	struct vmmig_wire_hello *hello;
+	struct vmmig_wire_region *reg;
+	struct vmmig_wire_hdr hdr;
+	unsigned int i;
+	int ret;
+
+	hello = kzalloc(len, GFP_KERNEL);
+	if (!hello)
+		return -ENOMEM;
+	hello->cookie = cpu_to_be64(s->cookie);
+	hello->channel = cpu_to_be16(ch->index);
+	hello->channels = cpu_to_be16(s->nch);
+	hello->nregions = cpu_to_be32(s->nmems);
+	reg = (struct vmmig_wire_region *)(hello + 1);
+	for (i = 0; i < s->nmems; i++) {
+		reg[i].id = cpu_to_be32(s->mems[i].id);
+		reg[i].pages = cpu_to_be64(s->mems[i].npages);
+	}
+	ret = vmmig_send_frame(ch, &f, hello, false);
+	kfree(hello);
+	if (ret)
+		return ret;
+
+	ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
+	if (!ret)
+		ret = vmmig_frame_decode(&hdr, &f);
+	if (!ret && f.type != VMMIG_FRAME_WELCOME)
+		ret = -EPROTO;
+	if (!ret)
+		ret = ch->ops->recv(ch, &welcome, sizeof(welcome));
+	if (!ret && welcome.status) {
+		ret = be32_to_cpu(welcome.status);
+		ret = ret > 0 && ret <= MAX_ERRNO ? -ret : -EPROTO;
+	}
+	return ret;
+}
+
+/* Caller holds s->lock; the session is NEW. */
+int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c)
+{
+	unsigned long timeout = msecs_to_jiffies(c->timeout_ms ?: VMMIG_CONNECT_TIMEOUT_MS);
+	struct sockaddr_storage ss;
+	unsigned int i;
+	int ret, len;
+
+	if (c->flags || c->reserved || c->channels > VMMIG_MAX_CHANNELS)
+		return -EINVAL;
+	len = vmmig_fill_addr(c, &ss);
+	if (len < 0)
+		return len;
+
+	s->role = VMMIG_ROLE_SOURCE;
+	s->nch = c->channels ?: VMMIG_DEFAULT_CHANNELS;
+	s->cookie = get_random_u64();
+	for (i = 0; i < s->nch; i++) {
+		ret = s->ch[i].ops->connect(&s->ch[i], s->net, &ss, len, timeout);
+		if (!ret)
+			ret = vmmig_hello(s, &s->ch[i]);
+		if (ret)
+			goto err;
+	}
+	s->peer = ss;
+	return vmmig_session_start(s);
+err:
+	for (i = 0; i < s->nch; i++)
+		s->ch[i].ops->release(&s->ch[i]);
+	s->role = VMMIG_ROLE_NONE;
+	s->nch = 0;
+	return ret;
+}
+
+/* Caller holds s->lock; the session is NEW. */
+int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
+{
+	unsigned long timeout = a->timeout_ms ? msecs_to_jiffies(a->timeout_ms)
+					      : MAX_SCHEDULE_TIMEOUT;
+	int ret;
+
+	if (a->flags || a->reserved)
+		return -EINVAL;
+	s->role = VMMIG_ROLE_DESTINATION;
+	ret = vmmig_listen_wait(s, a->port ?: VMMIG_DEFAULT_PORT, timeout);
+	if (ret) {
+		s->role = VMMIG_ROLE_NONE;
+		return ret;
+	}
+
+	a->channels = s->nch;
+	a->peer_family = s->peer.ss_family;
+	if (s->peer.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&s->peer;
+
+		a->peer_port = ntohs(sin->sin_port);
+		memcpy(a->peer_addr, &sin->sin_addr, 4);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->peer;
+
+		a->peer_port = ntohs(sin6->sin6_port);
+		memcpy(a->peer_addr, &sin6->sin6_addr, 16);
+	}
+	return vmmig_session_start(s);
+}
+
+/* The error an ioctl on a session that is no longer ACTIVE returns. */
+static int vmmig_session_err(struct vmmig_session *s)
+{
+	return s->state == VMMIG_STATE_ABORTED ? -s->error : -EBADFD;
+}
+
+int vmmig_session_send_blob(struct vmmig_session *s, const struct vmmig_blob *b)
+{
+	struct vmmig_frame f = { .type = VMMIG_FRAME_BLOB, .page = b->tag, .len = b->length };
+	struct vmmig_channel *ch = &s->ch[0];
+	void *data;
+	int ret;
+
+	if (b->flags || b->reserved || b->length > VMMIG_MAX_BLOB)
+		return -EINVAL;
+	data = kvmalloc(max_t(u64, b->length, 1), GFP_KERNEL_ACCOUNT);
+	if (!data)
+		return -ENOMEM;
+	if (copy_from_user(data, u64_to_user_ptr(b->data), b->length)) {
+		kvfree(data);
+		return -EFAULT;
+	}
+	mutex_lock(&ch->tx_lock);
+	ret = vmmig_send_frame(ch, &f, data, false);
+	mutex_unlock(&ch->tx_lock);
+	kvfree(data);
+	if (ret) {
+		vmmig_session_abort(s, -ret, true);
+		return vmmig_session_err(s);
+	}
+	atomic64_inc(&s->blobs);
+	return 0;
+}
+
+static bool vmmig_synced(struct vmmig_session *s, u64 seq)
+{
+	unsigned int i;
+
+	if (!vmmig_active(s))
+		return true;
+	for (i = 0; i < s->nch; i++)
+		if (READ_ONCE(s->ch[i].sync_seq) < seq)
+			return false;
+	return true;
+}
+
+int vmmig_session_sync(struct vmmig_session *s)
+{
+	struct vmmig_frame f = { .type = VMMIG_FRAME_SYNC, .page = ++s->sync_seq };
+	unsigned int i;
+	long left;
+	int ret;
+
+	for (i = 0; i < s->nch; i++) {
+		mutex_lock(&s->ch[i].tx_lock);
+		ret = vmmig_send_frame(&s->ch[i], &f, NULL, false);
+		mutex_unlock(&s->ch[i].tx_lock);
+		if (ret) {
+			vmmig_session_abort(s, -ret, true);
+			return vmmig_session_err(s);
+		}
+	}
+	left = wait_event_interruptible_timeout(s->wq, vmmig_synced(s, f.page),
+						VMMIG_SYNC_TIMEOUT);
+	if (left < 0)
+		return left;
+	if (!left)
+		vmmig_session_abort(s, ETIMEDOUT, true);
+	if (!vmmig_active(s))
+		return vmmig_session_err(s);
+	atomic64_inc(&s->rounds);
+	return 0;
+}
+
+int vmmig_session_finish(struct vmmig_session *s)
+{
+	struct vmmig_frame f = { .type = VMMIG_FRAME_FIN };
+	unsigned int i;
+	int ret;
+
+	ret = vmmig_session_sync(s);
+	if (ret)
+		return ret;
+	/* FINISHED first: the peer may close as soon as it has our FINs. */
+	spin_lock_bh(&s->ev_lock);
+	s->state = VMMIG_STATE_FINISHED;
+	s->end = ktime_get();
+	spin_unlock_bh(&s->ev_lock);
+	for (i = 0; i < s->nch; i++) {
+		mutex_lock(&s->ch[i].tx_lock);
+		ret = vmmig_send_frame(&s->ch[i], &f, NULL, false);
+		mutex_unlock(&s->ch[i].tx_lock);
+		if (ret) {
+			spin_lock_bh(&s->ev_lock);
+			s->state = VMMIG_STATE_ABORTED;
+			s->error = -ret;
+			spin_unlock_bh(&s->ev_lock);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static bool vmmig_has_event(struct vmmig_session *s)
+{
+	bool ret;
+
+	spin_lock_bh(&s->ev_lock);
+	ret = !list_empty(&s->events) || s->state != VMMIG_STATE_ACTIVE;
+	spin_unlock_bh(&s->ev_lock);
+	return ret;
+}
+
+/* Caller holds s->lock; the session is a destination, not NEW. */
+int vmmig_session_wait_event(struct vmmig_session *s, struct vmmig_event *e)
+{
+	unsigned long timeout = e->timeout_ms ? msecs_to_jiffies(e->timeout_ms)
+					      : MAX_SCHEDULE_TIMEOUT;
+	struct vmmig_ev *ev;
+	long left;
+
+	if (e->reserved)
+		return -EINVAL;
+	left = wait_event_interruptible_timeout(s->wq, vmmig_has_event(s), timeout);
+	if (left < 0)
+		return left;
+	if (!left)
+		return -ETIMEDOUT;
+
+	spin_lock_bh(&s->ev_lock);
+	ev = list_first_entry_or_null(&s->events, struct vmmig_ev, node);
+	if (ev && (ev->type != VMMIG_EVENT_BLOB || e->data_size >= ev->length))
+		list_del(&ev->node);
+	spin_unlock_bh(&s->ev_lock);
+	if (!ev)
+		return -ENODATA;
+
+	e->type = ev->type;
+	e->tag = ev->tag;
+	e->length = ev->length;
+	e->seq = ev->seq;
+	e->error = ev->error;
+	if (ev->type != VMMIG_EVENT_BLOB)
+		goto out;
+	if (e->data_size < ev->length)
+		return -EMSGSIZE;	/* still queued: retry with a larger buffer */
+	spin_lock_bh(&s->ev_lock);
+	s->queued_blob_bytes -= ev->length;
+	spin_unlock_bh(&s->ev_lock);
+	if (copy_to_user(u64_to_user_ptr(e->data), ev->data, ev->length)) {
+		vmmig_free_ev(s, ev);
+		return -EFAULT;
+	}
+out:
+	vmmig_free_ev(s, ev);
+	return 0;
+}
+
+void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st)
+{
+	ktime_t start = READ_ONCE(s->start), end;
+	u64 ns = 0;
+
+	st->state = READ_ONCE(s->state);
+	st->role = READ_ONCE(s->role);
+	st->channels = READ_ONCE(s->nch);
+	st->pages = atomic64_read(&s->pages);
+	st->zero_pages = atomic64_read(&s->zero_pages);
+	st->bytes_wire = atomic64_read(&s->bytes_wire);
+	st->blobs = atomic64_read(&s->blobs);
+	st->rounds = atomic64_read(&s->rounds);
+	st->error = READ_ONCE(s->error);
+	if (start) {
+		end = st->state == VMMIG_STATE_ACTIVE ? ktime_get() : READ_ONCE(s->end);
+		ns = ktime_to_ns(ktime_sub(end, start));
+	}
+	st->elapsed_ns = ns;
+	st->bytes_per_sec = ns ? mul_u64_u64_div_u64(st->bytes_wire, NSEC_PER_SEC, ns) : 0;
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TCP transport: kernel sockets, pages sent with MSG_SPLICE_PAGES (the
+ * socket takes page references, nothing is copied) and received straight
+ * into the destination pages (the one copy, out of the skb).
+ */
+#include <linux/bvec.h>
+#include <linux/net.h>
+#include <linux/tcp.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "vmmig.h"
+
+/* A peer that stops acknowledging fails the session instead of hanging it. */
+#define VMMIG_TCP_USER_TIMEOUT_MS	30000
+
+static int vmmig_tcp_connect(struct vmmig_channel *ch, struct net *net,
+			     struct sockaddr_storage *addr, int addrlen,
+			     unsigned long timeout)
+{
+	struct socket *sock;
+	int ret;
+
+	ret = sock_create_kern(net, addr->ss_family, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (ret)
+		return ret;
+	sock->sk->sk_sndtimeo = timeout;
+	sock->sk->sk_rcvtimeo = timeout;
+	ret = kernel_connect(sock, (struct sockaddr *)addr, addrlen, 0);
+	if (ret) {
+		sock_release(sock);
+		return ret == -EINPROGRESS || ret == -EAGAIN ? -ETIMEDOUT : ret;
+	}
+	tcp_sock_set_user_timeout(sock->sk, VMMIG_TCP_USER_TIMEOUT_MS);
+	ch->sock = sock;
+	return 0;
+}
+
+static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
+{
+	int ret;
+
+	while (msg_data_left(msg)) {
+		ret = sock_sendmsg(ch->sock, msg);
+		if (ret == -EAGAIN)
+			return -ETIMEDOUT;
+		if (ret <= 0)
+			return ret ? ret : -EPIPE;
+		if (ch->sess)
+			atomic64_add(ret, &ch->sess->bytes_wire);
+	}
+	return 0;
+}
+
+static int vmmig_tcp_send(struct vmmig_channel *ch, const void *buf, size_t len,
+			  bool more)
+{
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	return vmmig_tcp_sendmsg(ch, &msg);
+}
+
+/* bio_vecs on the stack per sendmsg/recvmsg: a run goes in a few calls. */
+#define VMMIG_TCP_BVECS	16
+
+static void vmmig_bvec_fill(struct bio_vec *bvec, struct page **pages, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		bvec_set_page(&bvec[i], pages[i], PAGE_SIZE, 0);
+}
+
+static int vmmig_tcp_send_pages(struct vmmig_channel *ch, struct page **pages,
+				unsigned int n)
+{
+	struct bio_vec bvec[VMMIG_TCP_BVECS];
+	unsigned int i, k;
+	int ret;
+
+	for (i = 0; i < n; i += k) {
+		struct msghdr msg = {
+			.msg_flags = MSG_SPLICE_PAGES | MSG_NOSIGNAL | MSG_MORE,
+		};
+
+		k = min(n - i, VMMIG_TCP_BVECS);
+		vmmig_bvec_fill(bvec, pages + i, k);
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, k, k * PAGE_SIZE);
+		ret = vmmig_tcp_sendmsg(ch, &msg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int vmmig_tcp_recvmsg(struct vmmig_channel *ch, struct msghdr *msg)
+{
+	int ret;
+
+	while (msg_data_left(msg)) {
+		ret = sock_recvmsg(ch->sock, msg, MSG_WAITALL);
+		if (ret == 0)
+			return -ECONNRESET;
+		if (ret == -EAGAIN)
+			return -ETIMEDOUT;
+		if (ret < 0)
+			return ret;
+		if (ch->sess)
+			atomic64_add(ret, &ch->sess->bytes_wire);
+	}
+	return 0;
+}
+
+static int vmmig_tcp_recv(struct vmmig_channel *ch, void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	return vmmig_tcp_recvmsg(ch, &msg);
+}
+
+static int vmmig_tcp_recv_pages(struct vmmig_channel *ch, struct page **pages,
+				unsigned int n)
+{
+	struct bio_vec bvec[VMMIG_TCP_BVECS];
+	unsigned int i, j, k;
+	int ret;
+
+	for (i = 0; i < n; i += k) {
+		struct msghdr msg = {};
+
+		k = min(n - i, VMMIG_TCP_BVECS);
+		vmmig_bvec_fill(bvec, pages + i, k);
+		iov_iter_bvec(&msg.msg_iter, ITER_DEST, bvec, k, k * PAGE_SIZE);
+		ret = vmmig_tcp_recvmsg(ch, &msg);
+		for (j = 0; j < k; j++)
+			flush_dcache_page(pages[i + j]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void vmmig_tcp_set_timeout(struct vmmig_channel *ch, unsigned long timeout)
+{
+	WRITE_ONCE(ch->sock->sk->sk_sndtimeo, timeout);
+	WRITE_ONCE(ch->sock->sk->sk_rcvtimeo, timeout);
+}
+
+static void vmmig_tcp_shutdown(struct vmmig_channel *ch)
+{
+	if (ch->sock)
+		kernel_sock_shutdown(ch->sock, SHUT_RDWR);
+}
+
+static void vmmig_tcp_release(struct vmmig_channel *ch)
+{
+	if (ch->sock)
+		sock_release(ch->sock);
+	ch->sock = NULL;
+}
+
+const struct vmmig_transport_ops vmmig_tcp_ops = {
+	.name		= "tcp",
+	.connect	= vmmig_tcp_connect,
+	.send		= vmmig_tcp_send,
+	.send_pages	= vmmig_tcp_send_pages,
+	.recv		= vmmig_tcp_recv,
+	.recv_pages	= vmmig_tcp_recv_pages,
+	.set_timeout	= vmmig_tcp_set_timeout,
+	.shutdown	= vmmig_tcp_shutdown,
+	.release	= vmmig_tcp_release,
+};

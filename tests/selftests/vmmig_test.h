@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the vmmig kselftests and benchmarks: two "hosts" as
+ * network namespaces joined by a veth pair, and thin wrappers around the
+ * /dev/vmmig ioctls. Header-only so that each test stays one binary.
+ */
+#ifndef _VMMIG_TEST_H
+#define _VMMIG_TEST_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vmmig.h>
+
+/* Host A (source) and host B (destination). */
+#define VT_NS_A		"vmmig-a"
+#define VT_NS_B		"vmmig-b"
+#define VT_ADDR_A	"10.77.0.1"
+#define VT_ADDR_B	"10.77.0.2"
+#define VT_ADDR6_A	"fd77::1"
+#define VT_ADDR6_B	"fd77::2"
+
+static inline int vt_sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Create both namespaces and the veth between them; 0 on success. */
+static inline int vt_netns_setup(void)
+{
+	vt_sh("ip netns del " VT_NS_A " 2>/dev/null; ip netns del " VT_NS_B " 2>/dev/null");
+	return vt_sh("set -e;"
+		     "ip netns add " VT_NS_A "; ip netns add " VT_NS_B ";"
+		     "ip -n " VT_NS_A " link set lo up; ip -n " VT_NS_B " link set lo up;"
+		     "ip link add va netns " VT_NS_A " type veth peer name vb netns " VT_NS_B ";"
+		     "ip -n " VT_NS_A " addr add " VT_ADDR_A "/24 dev va;"
+		     "ip -n " VT_NS_B " addr add " VT_ADDR_B "/24 dev vb;"
+		     "ip -n " VT_NS_A " addr add " VT_ADDR6_A "/64 dev va nodad;"
+		     "ip -n " VT_NS_B " addr add " VT_ADDR6_B "/64 dev vb nodad;"
+		     "ip -n " VT_NS_A " link set va up; ip -n " VT_NS_B " link set vb up");
+}
+
+static inline void vt_netns_teardown(void)
+{
+	vt_sh("ip netns del " VT_NS_A " 2>/dev/null; ip netns del " VT_NS_B " 2>/dev/null");
+}
+
+/* Move the calling process (or thread) into a named network namespace. */
+static inline int vt_enter_netns(const char *name)
+{
+	char path[128];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = setns(fd, CLONE_NEWNET) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static inline int vt_open(void)
+{
+	return open("/dev/" VMMIG_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+}
+
+/* The ioctl wrappers return 0 or -errno. */
+static inline int vt_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static inline int vt_add_region(int fd, __u32 id, void *addr, __u64 length, __u64 gpa)
+{
+	struct vmmig_region r = {
+		.size = sizeof(r), .id = id,
+		.uaddr = (unsigned long)addr, .length = length, .gpa = gpa,
+	};
+
+	return vt_ioctl(fd, VMMIG_IOC_ADD_REGION, &r);
+}
+
+/* Connect to host B over IPv4 (addr NULL: VT_ADDR_B). */
+static inline int vt_connect(int fd, const char *addr, __u16 port, __u32 channels)
+{
+	struct vmmig_connect c = {
+		.size = sizeof(c), .family = AF_INET, .port = port,
+		.channels = channels, .timeout_ms = 5000,
+	};
+
+	if (strchr(addr ? addr : "", ':')) {
+		c.family = AF_INET6;
+		inet_pton(AF_INET6, addr, c.addr);
+	} else {
+		inet_pton(AF_INET, addr ? addr : VT_ADDR_B, c.addr);
+	}
+	return vt_ioctl(fd, VMMIG_IOC_CONNECT, &c);
+}
+
+/*
+ * Connect, retrying while the destination is not yet accepting
+ * (-ECONNREFUSED) for up to @tries * 50 ms.
+ */
+static inline int vt_connect_retry(int fd, const char *addr, __u16 port,
+				   __u32 channels, int tries)
+{
+	int rc;
+
+	do {
+		rc = vt_connect(fd, addr, port, channels);
+		if (rc != -ECONNREFUSED)
+			return rc;
+		usleep(50000);
+	} while (--tries > 0);
+	return rc;
+}
+
+static inline int vt_accept(int fd, __u16 port, __u32 timeout_ms)
+{
+	struct vmmig_accept a = {
+		.size = sizeof(a), .port = port, .timeout_ms = timeout_ms,
+	};
+
+	return vt_ioctl(fd, VMMIG_IOC_ACCEPT, &a);
+}
+
+static inline int vt_send_dirty(int fd, __u32 region, __u64 first_page,
+				__u64 num_pages, const unsigned long *bitmap,
+				struct vmmig_dirty *out)
+{
+	struct vmmig_dirty d = {
+		.size = sizeof(d), .region_id = region,
+		.first_page = first_page, .num_pages = num_pages,
+		.bitmap = (unsigned long)bitmap,
+		.bitmap_size = (num_pages + 63) / 64 * 8,
+	};
+	int rc;
+
+	if (!bitmap) {
+		d.flags = VMMIG_DIRTY_ALL;
+		d.bitmap_size = 0;
+	}
+	rc = vt_ioctl(fd, VMMIG_IOC_SEND_DIRTY, &d);
+	if (out)
+		*out = d;
+	return rc;
+}
+
+/* Wait for the next event; blob data (if any) goes to buf. */
+static inline int vt_wait_event(int fd, struct vmmig_event *ev, void *buf,
+				__u64 buf_size, __u32 timeout_ms)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->size = sizeof(*ev);
+	ev->timeout_ms = timeout_ms;
+	ev->data = (unsigned long)buf;
+	ev->data_size = buf_size;
+	return vt_ioctl(fd, VMMIG_IOC_WAIT_EVENT, ev);
+}
+
+static inline int vt_stats(int fd, struct vmmig_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return vt_ioctl(fd, VMMIG_IOC_GET_STATS, st);
+}
+
+#endif /* _VMMIG_TEST_H */
