@@ -36,14 +36,18 @@ static int vmmig_send_run(struct vmmig_channel *ch, struct vmmig_mem *mem,
 	struct vmmig_session *s = ch->sess;
 	struct vmmig_frame f = { .region = mem->id };
 	unsigned int i = 0, j;
+	bool zero, next;
 	int ret;
 
+	next = vmmig_page_is_zero(mem->pages[page]);
 	while (i < n) {
-		bool zero = vmmig_page_is_zero(mem->pages[page + i]);
-
-		for (j = i + 1; j < n; j++)
-			if (vmmig_page_is_zero(mem->pages[page + j]) != zero)
+		/* Each page is read once: @next carries over to the next frame. */
+		zero = next;
+		for (j = i + 1; j < n; j++) {
+			next = vmmig_page_is_zero(mem->pages[page + j]);
+			if (next != zero)
 				break;
+		}
 		f.type = zero ? VMMIG_FRAME_ZERO : VMMIG_FRAME_PAGES;
 		f.page = page + i;
 		f.count = j - i;

@@ -128,11 +128,17 @@ void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
 	spin_unlock_bh(&s->ev_lock);
 	wake_up_all(&s->wq);
 
-	/* A sender stuck on a full socket holds tx_lock: then the reset says it. */
-	if (tell_peer && mutex_trylock(&s->ch[0].tx_lock)) {
-		s->ch[0].ops->set_timeout(&s->ch[0], HZ / 10);
-		vmmig_send_frame(&s->ch[0], &f, NULL, false);
-		mutex_unlock(&s->ch[0].tx_lock);
+	/*
+	 * ABORT on every channel, so that whichever the peer reads first ends
+	 * with it rather than with the bare close. A sender stuck on a full
+	 * socket holds tx_lock: there the reset has to say it.
+	 */
+	for (i = 0; tell_peer && i < s->nch; i++) {
+		if (!mutex_trylock(&s->ch[i].tx_lock))
+			continue;
+		s->ch[i].ops->set_timeout(&s->ch[i], HZ / 10);
+		vmmig_send_frame(&s->ch[i], &f, NULL, false);
+		mutex_unlock(&s->ch[i].tx_lock);
 	}
 	for (i = 0; i < s->nch; i++)
 		s->ch[i].ops->shutdown(&s->ch[i]);
@@ -241,14 +247,14 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	unsigned int i;
 	int ret, len;
 
-	if (c->flags || c->reserved || c->channels > VMMIG_MAX_CHANNELS)
+	if (c->flags || c->reserved || !c->channels || c->channels > VMMIG_MAX_CHANNELS)
 		return -EINVAL;
 	len = vmmig_fill_addr(c, &ss);
 	if (len < 0)
 		return len;
 
 	s->role = VMMIG_ROLE_SOURCE;
-	s->nch = c->channels ?: VMMIG_DEFAULT_CHANNELS;
+	s->nch = c->channels;
 	s->cookie = get_random_u64();
 	for (i = 0; i < s->nch; i++) {
 		ret = s->ch[i].ops->connect(&s->ch[i], s->net, &ss, len, timeout);

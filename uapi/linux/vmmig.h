@@ -46,7 +46,7 @@
  * VMMIG_IOC_CONNECT (struct vmmig_connect, NEW state, source)
  *	Connects @channels TCP connections to the peer's module and does the
  *	handshake. Returns once all channels are up: the session is ACTIVE.
- *	-EINVAL: bad family/address, @channels > VMMIG_MAX_CHANNELS;
+ *	-EINVAL: bad family/address, @channels 0 or > VMMIG_MAX_CHANNELS;
  *	-ECONNREFUSED: nobody accepting there; -ETIMEDOUT; -ENXIO: the peer
  *	has no region with one of our ids, or one of a different length.
  *
@@ -148,7 +148,7 @@ struct vmmig_connect {
 	__u32 flags;		/* none defined */
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u16 port;		/* host byte order; 0: VMMIG_DEFAULT_PORT */
-	__u32 channels;		/* 0: VMMIG_DEFAULT_CHANNELS */
+	__u32 channels;		/* 1..VMMIG_MAX_CHANNELS */
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
 	__u32 timeout_ms;	/* connect + handshake; 0: 10000 */
 	__u32 reserved;
