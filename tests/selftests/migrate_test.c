@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Migrations between two "hosts" (network namespaces joined by veth): a
+ * source process in netns A sends its patterned memory in rounds to a
+ * destination process in netns B, which must end up equal byte for byte.
+ * Also every ioctl-level bad input, and peers that go away.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "vmmig_test.h"
+#include "kselftest_harness.h"
+
+#define PG		4096UL
+#define MIB		(1024UL * 1024)
+
+/* What the destination child saw, in memory shared with the test. */
+struct dest_result {
+	int accept_rc;
+	int wait_rc;
+	int syncs;
+	int blobs;
+	__u32 blob_tag;
+	__u64 blob_len;
+	unsigned char blob[256];
+	__u32 end_type;
+	int end_error;
+	struct vmmig_stats stats;
+};
+
+struct dest_args {
+	unsigned char *mem;	/* MAP_SHARED: the test reads it afterwards */
+	size_t len;
+	__u32 id;
+	__u16 port;
+	__u32 accept_ms;
+	struct dest_result *res;
+};
+
+/* The destination host: accept one session, place it, record the events. */
+static void dest_child(const struct dest_args *a)
+{
+	struct dest_result *r = a->res;
+	struct vmmig_event ev;
+	unsigned char blob[256];
+	int fd;
+
+	if (vt_enter_netns(VT_NS_B))
+		_exit(2);
+	fd = vt_open();
+	if (fd < 0 || vt_add_region(fd, a->id, a->mem, a->len, 0x100000))
+		_exit(3);
+	r->accept_rc = vt_accept(fd, a->port, a->accept_ms);
+	if (r->accept_rc)
+		_exit(0);
+	for (;;) {
+		r->wait_rc = vt_wait_event(fd, &ev, blob, sizeof(blob), 60000);
+		if (r->wait_rc)
+			break;
+		if (ev.type == VMMIG_EVENT_SYNC) {
+			r->syncs++;
+		} else if (ev.type == VMMIG_EVENT_BLOB) {
+			r->blobs++;
+			r->blob_tag = ev.tag;
+			r->blob_len = ev.length;
+			memcpy(r->blob, blob, ev.length);
+		} else {
+			r->end_type = ev.type;
+			r->end_error = ev.error;
+			break;
+		}
+	}
+	vt_stats(fd, &r->stats);
+	close(fd);
+	_exit(0);
+}
+
+static pid_t dest_start(const struct dest_args *a)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		dest_child(a);
+	return pid;
+}
+
+static int dest_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void *map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Each page's content names its page and round, so a stale copy shows. */
+static void fill_page(unsigned char *mem, size_t page, unsigned int round)
+{
+	__u64 *w = (__u64 *)(mem + page * PG);
+	__u64 v = (page + 1) * 0x9e3779b97f4a7c15ULL ^ ((__u64)round << 56);
+	size_t i;
+
+	for (i = 0; i < PG / 8; i++)
+		w[i] = v + i;
+}
+
+static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += PG)
+		if (memcmp(a + i, b + i, PG))
+			return i / PG;
+	return SIZE_MAX;
+}
+
+FIXTURE(mig) {
+	unsigned char *src;
+	unsigned char *dst;
+	struct dest_result *res;
+	size_t len;
+	int fd;
+};
+
+FIXTURE_VARIANT(mig) {
+	size_t mib;
+	unsigned int channels;
+	const char *addr;
+	__u16 port;
+};
+
+FIXTURE_VARIANT_ADD(mig, mib256_ch1) { .mib = 256, .channels = 1, .port = 6601 };
+FIXTURE_VARIANT_ADD(mig, mib256_ch4) { .mib = 256, .channels = 4, .port = 6602 };
+FIXTURE_VARIANT_ADD(mig, v6_ch3) { .mib = 16, .channels = 3, .addr = VT_ADDR6_B, .port = 6603 };
+FIXTURE_VARIANT_ADD(mig, mib32_ch16_default_port) { .mib = 32, .channels = 16 };
+
+FIXTURE_SETUP(mig)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	self->len = variant->mib * MIB;
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = map_shared(self->len);
+	ASSERT_NE(NULL, self->dst);
+	self->res = map_shared(sizeof(*self->res));
+	ASSERT_NE(NULL, self->res);
+	/* Every page distinct, one in eight left zero. */
+	for (i = 0; i < self->len / PG; i++)
+		if (i % 8)
+			fill_page(self->src, i, 0);
+	memset(self->dst, 0xee, self->len);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	close(self->fd);
+	munmap(self->src, self->len);
+	munmap(self->dst, self->len);
+	munmap(self->res, sizeof(*self->res));
+	vt_netns_teardown();
+}
+
+/*
+ * Round 0 sends everything; rounds 1..3 re-dirty overlapping subsets (some
+ * pages turn zero, some are written in every round) and send them as KVM
+ * dirty bitmaps. After FINISH the destination equals the source.
+ */
+TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
+{
+	size_t npages = self->len / PG, words = (npages + 63) / 64, i;
+	struct dest_args a = {
+		.mem = self->dst, .len = self->len, .id = 1,
+		.port = variant->port, .accept_ms = 30000, .res = self->res,
+	};
+	unsigned long *map = calloc(words, 8);
+	static const char state[] = "vcpu state v1";
+	struct vmmig_blob b = {
+		.size = sizeof(b), .tag = 42, .data = (unsigned long)state,
+		.length = sizeof(state),
+	};
+	struct vmmig_dirty d;
+	struct vmmig_stats st;
+	__u64 sent = 0, zeros = 0;
+	unsigned int round;
+	pid_t pid;
+
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(0, vt_add_region(self->fd, 1, self->src, self->len, 0x100000));
+	pid = dest_start(&a);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, vt_connect_retry(self->fd, variant->addr, variant->port,
+				      variant->channels, 200));
+
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, &d));
+	EXPECT_EQ(npages, d.pages);
+	EXPECT_EQ(npages / 8, d.zero_pages);
+	sent += d.pages;
+	zeros += d.zero_pages;
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+
+	for (round = 1; round <= 3; round++) {
+		size_t stride = round * 3 + 2;
+
+		memset(map, 0, words * 8);
+		for (i = round; i < npages; i += stride) {
+			if (i % 16 == round)
+				memset(self->src + i * PG, 0, PG);
+			else
+				fill_page(self->src, i, round);
+			map[i / 64] |= 1UL << (i % 64);
+		}
+		/* The same pages in every round: the newest copy must win. */
+		for (i = 0; i < 8; i++) {
+			fill_page(self->src, i * 97 + 1, round);
+			map[(i * 97 + 1) / 64] |= 1UL << ((i * 97 + 1) % 64);
+		}
+		ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, map, &d));
+		sent += d.pages;
+		zeros += d.zero_pages;
+		ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+	}
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_FINISHED, st.state);
+	EXPECT_EQ(VMMIG_ROLE_SOURCE, st.role);
+	EXPECT_EQ(variant->channels, st.channels);
+	EXPECT_EQ(sent, st.pages);
+	EXPECT_EQ(zeros, st.zero_pages);
+	EXPECT_EQ(5, st.rounds);	/* four SYNCs and FINISH's */
+	EXPECT_EQ(1, st.blobs);
+	EXPECT_LT((sent - zeros) * PG, st.bytes_wire);
+	EXPECT_LT(0, st.bytes_per_sec);
+
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(0, self->res->accept_rc);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(5, self->res->syncs);
+	EXPECT_EQ(1, self->res->blobs);
+	EXPECT_EQ(42, self->res->blob_tag);
+	EXPECT_EQ(sizeof(state), self->res->blob_len);
+	EXPECT_EQ(0, memcmp(state, self->res->blob, sizeof(state)));
+	EXPECT_EQ(VMMIG_STATE_FINISHED, self->res->stats.state);
+	EXPECT_EQ(VMMIG_ROLE_DESTINATION, self->res->stats.role);
+	EXPECT_EQ(sent, self->res->stats.pages);
+	EXPECT_EQ(zeros, self->res->stats.zero_pages);
+	EXPECT_EQ(SIZE_MAX, first_diff(self->src, self->dst, self->len))
+		TH_LOG("first differing page: %zu", first_diff(self->src, self->dst, self->len));
+	free(map);
+}
+
+/* Bad arguments on a session that has not connected yet. */
+FIXTURE(ioc) {
+	int fd;
+	unsigned char *mem;
+};
+
+#define IOC_PAGES 64
+
+FIXTURE_SETUP(ioc)
+{
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+	self->mem = mmap(NULL, IOC_PAGES * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+}
+
+FIXTURE_TEARDOWN(ioc)
+{
+	close(self->fd);
+	munmap(self->mem, IOC_PAGES * PG);
+}
+
+static int add_region(int fd, __u32 id, void *addr, __u64 len, __u64 gpa)
+{
+	return vt_add_region(fd, id, addr, len, gpa);
+}
+
+TEST_F(ioc, region_checks)
+{
+	unsigned char *m = self->mem;
+	struct vmmig_region r = {
+		.size = sizeof(r), .id = 9, .uaddr = (unsigned long)m,
+		.length = PG, .gpa = 0,
+	};
+	void *hole;
+
+	EXPECT_EQ(-EINVAL, add_region(self->fd, 1, m + 1, PG, 0));
+	EXPECT_EQ(-EINVAL, add_region(self->fd, 1, m, PG + 1, 0));
+	EXPECT_EQ(-EINVAL, add_region(self->fd, 1, m, PG, 512));
+	EXPECT_EQ(-EINVAL, add_region(self->fd, 1, m, 0, 0));
+	EXPECT_EQ(-EINVAL, add_region(self->fd, 1, m, 1ULL << 41, 0));
+	EXPECT_EQ(-EINVAL, add_region(self->fd, 1, (void *)(~0UL & ~(PG - 1)), PG, 0));
+
+	hole = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	munmap(hole, 4 * PG);
+	EXPECT_EQ(-EFAULT, add_region(self->fd, 1, hole, 4 * PG, 0));
+
+	r.flags = 1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, &r));
+	r.flags = 0;
+	r.reserved = 1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, &r));
+	r.reserved = 0;
+	r.size = 8;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, &r));
+
+	/* The good region, then everything that collides with it. */
+	ASSERT_EQ(0, add_region(self->fd, 1, m, 8 * PG, 0x10000));
+	EXPECT_EQ(-EEXIST, add_region(self->fd, 1, m + 16 * PG, PG, 0x100000));
+	EXPECT_EQ(-EEXIST, add_region(self->fd, 2, m + 7 * PG, 2 * PG, 0x100000));
+	EXPECT_EQ(-EEXIST, add_region(self->fd, 2, m + 16 * PG, PG, 0x10000 + 7 * PG));
+	EXPECT_EQ(0, add_region(self->fd, 2, m + 8 * PG, 8 * PG, 0x10000 + 8 * PG));
+}
+
+/* A newer caller's larger struct: fine if its extra bytes are zero. */
+TEST_F(ioc, extensible_struct)
+{
+	struct {
+		struct vmmig_region r;
+		__u64 future;
+	} big = {
+		.r = { .id = 1, .uaddr = (unsigned long)self->mem, .length = PG },
+	};
+	unsigned long cmd = _IOW(VMMIG_IOC_TYPE, 0x01, big);
+
+	big.r.size = sizeof(big);
+	big.future = 1;
+	EXPECT_EQ(-E2BIG, vt_ioctl(self->fd, cmd, &big));
+	big.future = 0;
+	EXPECT_EQ(0, vt_ioctl(self->fd, cmd, &big));
+	EXPECT_EQ(-EFAULT, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, (void *)8));
+}
+
+TEST_F(ioc, too_many_regions)
+{
+	unsigned char *m = mmap(NULL, (VMMIG_MAX_REGIONS + 1) * PG, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned int i;
+
+	ASSERT_NE(MAP_FAILED, m);
+	for (i = 0; i < VMMIG_MAX_REGIONS; i++)
+		ASSERT_EQ(0, add_region(self->fd, i, m + i * PG, PG, i * PG));
+	EXPECT_EQ(-ENOSPC, add_region(self->fd, i, m + i * PG, PG, i * PG));
+	munmap(m, (VMMIG_MAX_REGIONS + 1) * PG);
+}
+
+TEST_F(ioc, wrong_state)
+{
+	struct vmmig_dirty d = { .size = sizeof(d), .flags = VMMIG_DIRTY_ALL,
+				 .region_id = 1, .num_pages = 1 };
+	struct vmmig_blob b = { .size = sizeof(b) };
+	struct vmmig_event ev;
+	struct vmmig_stats st;
+
+	ASSERT_EQ(0, add_region(self->fd, 1, self->mem, PG, 0));
+	EXPECT_EQ(-EBADFD, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &d));
+	EXPECT_EQ(-EBADFD, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
+	EXPECT_EQ(-EBADFD, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+	EXPECT_EQ(-EBADFD, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	EXPECT_EQ(-EBADFD, vt_ioctl(self->fd, VMMIG_IOC_ABORT, NULL));
+	EXPECT_EQ(-EBADFD, vt_wait_event(self->fd, &ev, NULL, 0, 10));
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_EQ(VMMIG_ROLE_NONE, st.role);
+	EXPECT_EQ(0, st.pages);
+}
+
+TEST_F(ioc, connect_args)
+{
+	struct vmmig_connect c = { .size = sizeof(c), .family = AF_INET, .channels = 1,
+				   .timeout_ms = 1000 };
+	struct vmmig_stats st;
+
+	inet_pton(AF_INET, "127.0.0.1", c.addr);
+	c.channels = 0;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.channels = VMMIG_MAX_CHANNELS + 1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.channels = ~0U;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.channels = 1;
+	c.family = AF_UNIX;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.family = AF_INET;
+	c.addr[5] = 1;		/* garbage past the IPv4 address */
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	memset(c.addr, 0, sizeof(c.addr));
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	inet_pton(AF_INET, "127.0.0.1", c.addr);
+	c.flags = 0x80;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.flags = 0;
+	c.port = 6699;		/* nobody listens: refused, and still NEW */
+	EXPECT_EQ(-ECONNREFUSED, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_EQ(VMMIG_ROLE_NONE, st.role);
+}
+
+TEST_F(ioc, accept_times_out)
+{
+	struct vmmig_accept a = { .size = sizeof(a), .port = 6698, .timeout_ms = 200 };
+	struct vmmig_stats st;
+
+	EXPECT_EQ(-ETIMEDOUT, vt_ioctl(self->fd, VMMIG_IOC_ACCEPT, &a));
+	a.reserved = 1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ACCEPT, &a));
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+}
+
+/* An active source session and its destination, with small memory. */
+FIXTURE(pair) {
+	unsigned char *src;
+	unsigned char *dst;
+	struct dest_result *res;
+	int fd;
+	pid_t pid;
+};
+
+#define PAIR_PAGES	512
+#define PAIR_PORT	6610
+
+FIXTURE_SETUP(pair)
+{
+	struct dest_args a;
+	size_t i;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	self->src = mmap(NULL, PAIR_PAGES * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = map_shared(PAIR_PAGES * PG);
+	self->res = map_shared(sizeof(*self->res));
+	ASSERT_NE(NULL, self->dst);
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < PAIR_PAGES; i++)
+		fill_page(self->src, i, 0);
+	memset(self->dst, 0xee, PAIR_PAGES * PG);
+	a = (struct dest_args){ .mem = self->dst, .len = PAIR_PAGES * PG, .id = 1,
+				.port = PAIR_PORT, .accept_ms = 20000, .res = self->res };
+	self->pid = dest_start(&a);
+	ASSERT_LE(0, self->pid);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vt_add_region(self->fd, 1, self->src, PAIR_PAGES * PG, 0x100000));
+	ASSERT_EQ(0, vt_connect_retry(self->fd, NULL, PAIR_PORT, 2, 200));
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	close(self->fd);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	munmap(self->src, PAIR_PAGES * PG);
+	munmap(self->dst, PAIR_PAGES * PG);
+	munmap(self->res, sizeof(*self->res));
+	vt_netns_teardown();
+}
+
+static __u64 pages_sent(int fd)
+{
+	struct vmmig_stats st;
+
+	return vt_stats(fd, &st) ? ~0ULL : st.pages;
+}
+
+/* Every bad SEND_DIRTY is refused, sends nothing, and the session lives on. */
+TEST_F(pair, bad_dirty_sends_nothing)
+{
+	unsigned long map[PAIR_PAGES / 64 + 2] = { 0 };
+	struct vmmig_dirty d = {
+		.size = sizeof(d), .region_id = 1, .num_pages = PAIR_PAGES,
+		.bitmap = (unsigned long)map, .bitmap_size = PAIR_PAGES / 8,
+	};
+	struct vmmig_dirty bad;
+	struct vmmig_connect c = { .size = sizeof(c) };
+
+	map[0] = 1;
+	bad = d;
+	bad.num_pages = PAIR_PAGES + 64;	/* a bitmap longer than the region */
+	bad.bitmap_size = (PAIR_PAGES + 64) / 8;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.bitmap_size += 8;			/* size that does not match */
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.num_pages = 100;			/* bits set past num_pages */
+	bad.bitmap_size = 16;
+	map[1] = 1UL << 40;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	map[1] = 0;
+	bad = d;
+	bad.first_page = 1;			/* not a multiple of 64 */
+	bad.num_pages = 64;
+	bad.bitmap_size = 8;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.first_page = ~0ULL - 63;		/* wraps around */
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.num_pages = 0;
+	bad.bitmap_size = 0;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.region_id = 2;
+	EXPECT_EQ(-ENOENT, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.bitmap = 16;
+	EXPECT_EQ(-EFAULT, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.flags = 0x100;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	bad = d;
+	bad.flags = VMMIG_DIRTY_ALL;		/* ALL with a bitmap */
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &bad));
+	EXPECT_EQ(0, pages_sent(self->fd));
+
+	/* Calls of the wrong state or role, on an active source. */
+	EXPECT_EQ(-EBADFD, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	EXPECT_EQ(-EBADFD, vt_add_region(self->fd, 5, self->src, PG, 1ULL << 40));
+	EXPECT_EQ(-EBADFD, vt_wait_event(self->fd, &(struct vmmig_event){}, NULL, 0, 10));
+
+	/* Still usable: one page, placed. */
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &d));
+	EXPECT_EQ(1, d.pages);
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, dest_wait(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(0, memcmp(self->src, self->dst, PG));
+	EXPECT_EQ(0xee, self->dst[PG]);
+}
+
+TEST_F(pair, blob_limits)
+{
+	size_t big = VMMIG_MAX_BLOB + 1;
+	void *p = malloc(big);
+	struct vmmig_blob b = { .size = sizeof(b), .tag = 1, .data = (unsigned long)p,
+				.length = big };
+
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
+	b.length = 16;
+	b.data = 8;
+	EXPECT_EQ(-EFAULT, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
+	free(p);
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, dest_wait(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(0, self->res->blobs);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+}
+
+/* ABORT on the source: the destination hears ECONNABORTED. */
+TEST_F(pair, source_abort_reaches_destination)
+{
+	struct vmmig_stats st;
+
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_ABORT, NULL));
+	EXPECT_EQ(-ECONNABORTED, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+	EXPECT_EQ(-ECONNABORTED, vt_ioctl(self->fd, VMMIG_IOC_ABORT, NULL));
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
+	EXPECT_EQ(ECONNABORTED, st.error);
+	ASSERT_EQ(0, dest_wait(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
+	EXPECT_EQ(ECONNABORTED, self->res->end_error);
+	EXPECT_EQ(VMMIG_STATE_ABORTED, self->res->stats.state);
+}
+
+/* Closing the source fd mid-migration is an abort too. */
+TEST_F(pair, source_close_aborts_destination)
+{
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, dest_wait(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
+	EXPECT_NE(0, self->res->end_error);
+}
+
+/* The destination process dies mid-stream: the source fails, cleanly. */
+TEST_F(pair, destination_killed)
+{
+	struct vmmig_stats st;
+	int rc = 0, i;
+
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL));
+	kill(self->pid, SIGKILL);
+	waitpid(self->pid, NULL, 0);
+	self->pid = 0;
+	for (i = 0; i < 100 && !rc; i++) {
+		rc = vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL);
+		if (!rc)
+			rc = vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL);
+	}
+	EXPECT_TRUE(rc == -ECONNABORTED || rc == -ECONNRESET || rc == -EPIPE)
+		TH_LOG("source saw %d", rc);
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
+	EXPECT_EQ(-rc, st.error);
+}
+
+/* A destination without the source's region id refuses it in the handshake. */
+TEST(unknown_region_id_refused)
+{
+	unsigned char *src, *dst;
+	struct dest_result *res;
+	struct dest_args a;
+	int fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	src = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = map_shared(64 * PG);
+	res = map_shared(sizeof(*res));
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(NULL, dst);
+	ASSERT_NE(NULL, res);
+	a = (struct dest_args){ .mem = dst, .len = 64 * PG, .id = 2, .port = 6611,
+				.accept_ms = 3000, .res = res };
+	pid = dest_start(&a);
+	ASSERT_LE(0, pid);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, src, 64 * PG, 0));
+	EXPECT_EQ(-ENXIO, vt_connect_retry(fd, NULL, 6611, 1, 40));
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(-ETIMEDOUT, res->accept_rc);
+	close(fd);
+	vt_netns_teardown();
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The destination module against a hand-written peer: a userspace client
+ * in netns A that speaks the wire protocol (Documentation/wire-protocol.md)
+ * itself, to send what a correct source never would. Each bad frame must
+ * abort the session with the documented reason and place nothing.
+ */
+#include <assert.h>
+#include <endian.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include "vmmig_test.h"
+#include "kselftest_harness.h"
+
+#define REGION_ID	7
+#define REGION_PAGES	256
+#define REGION_BYTES	(REGION_PAGES * 4096UL)
+#define FILL		0x5a
+
+/* Naturally aligned: the layout is the wire layout without packing. */
+enum { HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT };
+
+struct hdr {
+	__u32 magic;
+	__u8 version;
+	__u8 type;
+	__u16 flags;
+	__u32 region;
+	__u32 count;
+	__u32 len;
+	__u32 reserved;
+	__u64 page;
+};
+
+struct hello {
+	__u64 cookie;
+	__u16 channel;
+	__u16 channels;
+	__u32 nregions;
+	__u32 id;
+	__u32 reserved;
+	__u64 pages;
+};
+
+static_assert(sizeof(struct hdr) == 32, "wire header is 32 bytes");
+static_assert(sizeof(struct hello) == 32, "HELLO with one region is 32 bytes");
+
+static struct hdr mkhdr(__u8 type, __u32 region, __u32 count,
+			__u32 len, __u64 page)
+{
+	struct hdr h = {
+		.magic = htobe32(0x564d4d47), .version = 1, .type = type,
+		.region = htobe32(region), .count = htobe32(count),
+		.len = htobe32(len), .page = htobe64(page),
+	};
+
+	return h;
+}
+
+static int send_all(int s, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(s, p, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Connect from netns A and do the handshake as channel 0 of 1. */
+static int fake_source(__u32 region_pages)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(6620) };
+	struct hello hello = {
+		.cookie = htobe64(0x1234), .channels = htobe16(1),
+		.nregions = htobe32(1), .id = htobe32(REGION_ID),
+		.pages = htobe64(region_pages),
+	};
+	struct hdr h = mkhdr(HELLO, 0, 0, sizeof(hello), 0);
+	__u32 status;
+	int s, i;
+
+	if (vt_enter_netns(VT_NS_A))
+		return -1;
+	inet_pton(AF_INET, VT_ADDR_B, &sin.sin_addr);
+	for (i = 0; i < 100; i++) {
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		if (!connect(s, (void *)&sin, sizeof(sin)))
+			break;
+		close(s);
+		s = -1;
+		usleep(50000);
+	}
+	if (s < 0 || send_all(s, &h, sizeof(h)) || send_all(s, &hello, sizeof(hello)))
+		return -1;
+	if (recv(s, &h, sizeof(h), MSG_WAITALL) != sizeof(h) || h.type != WELCOME ||
+	    recv(s, &status, 4, MSG_WAITALL) != 4)
+		return -1;
+	if (status) {
+		close(s);
+		return -(int)be32toh(status);
+	}
+	return s;
+}
+
+struct wire_env {
+	int fd;
+	unsigned char *mem;
+};
+
+static void env_setup(struct __test_metadata *_metadata, struct wire_env *self)
+{
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_B));
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+	/* A guard page on each side: nothing may land outside the region. */
+	self->mem = mmap(NULL, REGION_BYTES + 2 * 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	memset(self->mem, FILL, REGION_BYTES + 2 * 4096);
+	ASSERT_EQ(0, vt_add_region(self->fd, REGION_ID, self->mem + 4096,
+				   REGION_BYTES, 0));
+}
+
+static void env_teardown(struct wire_env *self)
+{
+	close(self->fd);
+	munmap(self->mem, REGION_BYTES + 2 * 4096);
+	vt_netns_teardown();
+}
+
+FIXTURE(wire) {
+	struct wire_env env;
+};
+
+FIXTURE_SETUP(wire)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(wire)
+{
+	env_teardown(&self->env);
+}
+
+/*
+ * Fork a fake source that sends @frames (raw bytes) after the handshake,
+ * then closes (@hold false) or stays connected; accept it here; return the
+ * ABORTED event's errno (0 if FINISHED).
+ */
+static int run_fake(struct __test_metadata *_metadata, struct wire_env *self,
+		    const void *frames, size_t len, __u32 region_pages,
+		    bool hold, int *handshake)
+{
+	struct vmmig_event ev;
+	int status, ret = -1, pipefd[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int s = fake_source(region_pages);
+
+		if (write(pipefd[1], &s, sizeof(s)) != sizeof(s))
+			_exit(2);
+		if (s < 0)
+			_exit(0);
+		send_all(s, frames, len);
+		/* A bad frame must be caught as such, not as the peer leaving. */
+		while (hold && recv(s, &status, 1, 0) > 0)
+			;
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (vt_accept(self->fd, 6620, 10000) == 0) {
+		ret = vt_wait_event(self->fd, &ev, NULL, 0, 10000);
+		if (!ret)
+			ret = ev.type == VMMIG_EVENT_FINISHED ? 0 :
+			      ev.type == VMMIG_EVENT_ABORTED ? ev.error : -1000 - ev.type;
+	}
+	if (read(pipefd[0], handshake, sizeof(*handshake)) != sizeof(*handshake))
+		*handshake = -1;
+	close(pipefd[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return ret;
+}
+
+static bool untouched(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != FILL)
+			return false;
+	return true;
+}
+
+/* One good PAGES frame and FIN: the fake speaks the protocol right. */
+TEST_F(wire, good_frames_are_placed)
+{
+	struct {
+		struct hdr h;
+		unsigned char page[4096];
+		struct hdr fin;
+	} f;
+	int hs;
+
+	f.h = mkhdr(PAGES, REGION_ID, 1, 4096, 3 * 64);	/* chunk 3: channel 0 */
+	memset(f.page, 0xab, sizeof(f.page));
+	f.fin = mkhdr(FIN, 0, 0, 0, 0);
+	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), REGION_PAGES, true, &hs));
+	EXPECT_LE(0, hs);
+	EXPECT_EQ(0xab, self->env.mem[4096 + 3 * 64 * 4096]);
+	EXPECT_EQ(0xab, self->env.mem[4096 + 3 * 64 * 4096 + 4095]);
+	EXPECT_TRUE(untouched(self->env.mem, 4096));
+}
+
+FIXTURE(bad) {
+	struct wire_env env;
+};
+
+FIXTURE_VARIANT(bad) {
+	const char *name;
+	int error;
+};
+
+FIXTURE_SETUP(bad)
+{
+	env_setup(_metadata, &self->env);
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	env_teardown(&self->env);
+}
+
+FIXTURE_VARIANT_ADD(bad, page_past_region) { .name = "page_past_region", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, run_past_region) { .name = "run_past_region", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, unknown_region) { .name = "unknown_region", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, page_index_huge) { .name = "page_index_huge", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, bad_magic) { .name = "bad_magic", .error = EPROTO };
+FIXTURE_VARIANT_ADD(bad, bad_version) { .name = "bad_version", .error = EPROTO };
+FIXTURE_VARIANT_ADD(bad, unknown_type) { .name = "unknown_type", .error = EPROTO };
+FIXTURE_VARIANT_ADD(bad, flags_set) { .name = "flags_set", .error = EPROTO };
+FIXTURE_VARIANT_ADD(bad, count_zero) { .name = "count_zero", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, count_too_big) { .name = "count_too_big", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, len_not_count_pages) { .name = "len_not_count_pages", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, zero_with_payload) { .name = "zero_with_payload", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, blob_too_big) { .name = "blob_too_big", .error = EBADMSG };
+FIXTURE_VARIANT_ADD(bad, sync_ack_from_source) { .name = "sync_ack_from_source", .error = EPROTO };
+FIXTURE_VARIANT_ADD(bad, hello_again) { .name = "hello_again", .error = EPROTO };
+FIXTURE_VARIANT_ADD(bad, abort) { .name = "abort", .error = ECONNABORTED };
+
+static struct hdr bad_hdr(const char *name)
+{
+	struct hdr h = mkhdr(PAGES, REGION_ID, 1, 4096, 0);
+
+	if (!strcmp(name, "page_past_region"))
+		h.page = htobe64(REGION_PAGES);
+	else if (!strcmp(name, "run_past_region"))
+		h = mkhdr(ZERO, REGION_ID, 64, 0, REGION_PAGES - 64 + 1);
+	else if (!strcmp(name, "unknown_region"))
+		h.region = htobe32(REGION_ID + 1);
+	else if (!strcmp(name, "page_index_huge"))
+		h.page = htobe64(~0ULL - 1);
+	else if (!strcmp(name, "bad_magic"))
+		h.magic = 0;
+	else if (!strcmp(name, "bad_version"))
+		h.version = 2;
+	else if (!strcmp(name, "unknown_type"))
+		h.type = 42;
+	else if (!strcmp(name, "flags_set"))
+		h.flags = htobe16(1);
+	else if (!strcmp(name, "count_zero"))
+		h.count = 0;
+	else if (!strcmp(name, "count_too_big"))
+		h = mkhdr(PAGES, REGION_ID, 65, 65 * 4096, 0);
+	else if (!strcmp(name, "len_not_count_pages"))
+		h.len = htobe32(4095);
+	else if (!strcmp(name, "zero_with_payload"))
+		h = mkhdr(ZERO, REGION_ID, 1, 4096, 0);
+	else if (!strcmp(name, "blob_too_big"))
+		h = mkhdr(BLOB, 0, 0, (16 << 20) + 1, 0);
+	else if (!strcmp(name, "sync_ack_from_source"))
+		h = mkhdr(SYNC_ACK, 0, 0, 0, 1);
+	else if (!strcmp(name, "hello_again"))
+		h = mkhdr(HELLO, 0, 0, 32, 0);
+	else if (!strcmp(name, "abort"))
+		h = mkhdr(ABORT, 0, ECONNABORTED, 0, 0);
+	return h;
+}
+
+/* Each bad header aborts the session with its errno; memory stays as it was. */
+TEST_F(bad, frame_aborts_and_places_nothing)
+{
+	struct hdr h = bad_hdr(variant->name);
+	unsigned char buf[sizeof(h) + 4096];
+	int hs;
+
+	memcpy(buf, &h, sizeof(h));
+	memset(buf + sizeof(h), 0xcd, 4096);
+	EXPECT_EQ(variant->error, run_fake(_metadata, &self->env, buf, sizeof(buf),
+					   REGION_PAGES, true, &hs));
+	EXPECT_LE(0, hs);
+	EXPECT_TRUE(untouched(self->env.mem, REGION_BYTES + 2 * 4096));
+}
+
+/* The peer closing mid-stream (no FIN) aborts with ECONNRESET. */
+TEST_F(wire, peer_closes_mid_stream)
+{
+	struct hdr h = mkhdr(PAGES, REGION_ID, 2, 2 * 4096, 0);
+	unsigned char buf[sizeof(h) + 4096];	/* half of the frame */
+	int hs;
+
+	memcpy(buf, &h, sizeof(h));
+	memset(buf + sizeof(h), 0xee, 4096);
+	EXPECT_EQ(ECONNRESET, run_fake(_metadata, &self->env, buf, sizeof(buf),
+				       REGION_PAGES, false, &hs));
+	EXPECT_LE(0, hs);
+}
+
+/* A region table that differs from ours is refused in the handshake. */
+TEST_F(wire, region_size_mismatch_refused)
+{
+	struct vmmig_accept a = { .size = sizeof(a), .port = 6620, .timeout_ms = 1500 };
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(fake_source(REGION_PAGES + 1) == -ENXIO ? 0 : 1);
+	EXPECT_EQ(-1, ioctl(self->env.fd, VMMIG_IOC_ACCEPT, &a));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the fake source was not refused with ENXIO");
+}
+
+TEST_HARNESS_MAIN
