@@ -60,6 +60,12 @@ int vmmig_frame_decode(const struct vmmig_wire_hdr *hdr, struct vmmig_frame *f)
 		    f->len != f->count * VMMIG_PAGE_SIZE)
 			return -EBADMSG;
 		return 0;
+	case VMMIG_FRAME_COMP:
+		/* a table of @count lengths, then at most @count whole pages */
+		if (!f->count || f->count > VMMIG_RUN_PAGES ||
+		    f->len < f->count * 2 || f->len > f->count * (2 + VMMIG_PAGE_SIZE))
+			return -EBADMSG;
+		return 0;
 	case VMMIG_FRAME_ZERO:
 		if (!f->count || f->count > VMMIG_RUN_PAGES || f->len)
 			return -EBADMSG;

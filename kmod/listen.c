@@ -14,6 +14,7 @@
 
 #include "vmmig.h"
 #include "netns.h"
+#include "compress/compress.h"
 
 #define VMMIG_HANDSHAKE_TIMEOUT	(5 * HZ)
 #define VMMIG_BACKLOG		64
@@ -76,13 +77,19 @@ static int vmmig_match(struct vmmig_listener *l, struct vmmig_channel *tmp,
 	u16 channel = be16_to_cpu(hello->channel);
 	u16 channels = be16_to_cpu(hello->channels);
 	u64 cookie = be64_to_cpu(hello->cookie);
+
+	u32 compression = be32_to_cpu(hello->compression);
 	struct vmmig_session *s, *unbound = NULL;
 
-	if (!channels || channels > VMMIG_MAX_CHANNELS || channel >= channels || !cookie)
+	if (!channels || channels > VMMIG_MAX_CHANNELS || channel >= channels || !cookie ||
+	    hello->reserved)
 		return -EPROTO;
+	if (vmmig_comp_check(compression, 0))
+		return -EPROTONOSUPPORT;
 	list_for_each_entry(s, &l->waiters, accept_node) {
 		if (s->nch && s->cookie == cookie) {
-			if (s->nch != channels || s->ch[channel].sock)
+			if (s->nch != channels || s->ch[channel].sock ||
+			    s->compression != compression)
 				return -EPROTO;
 			*sessp = s;
 			return 0;
@@ -96,6 +103,7 @@ static int vmmig_match(struct vmmig_listener *l, struct vmmig_channel *tmp,
 		return -ENXIO;
 	unbound->cookie = cookie;
 	unbound->nch = channels;
+	unbound->compression = compression;
 	vmmig_peer_addr(tmp->sock, &unbound->peer);
 	*sessp = unbound;
 	return 0;
@@ -259,6 +267,7 @@ found:
 		for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
 			s->ch[i].ops->release(&s->ch[i]);
 		s->nch = 0;
+		s->compression = VMMIG_COMP_NONE;
 		ret = left < 0 ? left : -ETIMEDOUT;
 	}
 	if (!--l->users) {

@@ -24,6 +24,7 @@ enum vmmig_frame_type {
 	VMMIG_FRAME_SYNC_ACK,	/* dest -> source: all before SYNC @page placed */
 	VMMIG_FRAME_FIN,	/* no more frames on this channel: done */
 	VMMIG_FRAME_ABORT,	/* session aborted, errno in @count */
+	VMMIG_FRAME_COMP,	/* @count pages from @page of @region, compressed */
 	__VMMIG_FRAME_MAX,
 };
 
@@ -45,6 +46,8 @@ struct vmmig_wire_hello {
 	__be16 channel;		/* this channel's index */
 	__be16 channels;	/* how many the session has */
 	__be32 nregions;
+	__be32 compression;	/* enum vmmig_comp of the COMP frames */
+	__be32 reserved;	/* must be 0 */
 } __packed;
 
 struct vmmig_wire_region {

@@ -12,9 +12,46 @@
 #include <linux/slab.h>
 
 #include "vmmig.h"
+#include "compress/compress.h"
 
 /* Blobs received but not yet read by the VMM. */
 #define VMMIG_MAX_QUEUED_BLOB_BYTES	(4 * VMMIG_MAX_BLOB)
+
+/*
+ * A COMP frame: the payload into the channel's buffer (the one copy out of
+ * the skb), then each page decoded straight into its destination page. A
+ * page that does not decode to exactly PAGE_SIZE bytes aborts the session;
+ * nothing is written past it.
+ */
+static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
+			 struct page **pages)
+{
+	struct vmmig_comp_ctx *ctx = ch->comp;
+	struct vmmig_comp_reader r;
+	unsigned int i, zero = 0;
+	int ret;
+
+	if (!ctx)
+		return -EPROTO;		/* the HELLO announced no codec */
+	if (f->len > ctx->buf_size)
+		return -EBADMSG;
+	ret = ch->ops->recv(ch, ctx->buf, f->len);
+	if (ret)
+		return ret;
+	ret = vmmig_comp_reader_init(&r, ctx->buf, f->len, f->count);
+	for (i = 0; !ret && i < f->count; i++) {
+		void *addr = kmap_local_page(pages[i]);
+
+		zero += !vmmig_comp_frame_entry(r.table, i);
+		ret = vmmig_comp_reader_next(&r, ctx, addr);
+		kunmap_local(addr);
+		flush_dcache_page(pages[i]);
+	}
+	if (ret)
+		return -EBADMSG;
+	atomic64_add(zero, &ch->sess->zero_pages);
+	return 0;
+}
 
 static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 {
@@ -32,6 +69,12 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 	if (f->type == VMMIG_FRAME_ZERO) {
 		for (i = 0; i < f->count; i++)
 			clear_highpage(mem->pages[f->page + i]);
+		atomic64_add(f->count, &s->zero_pages);
+	} else if (f->type == VMMIG_FRAME_COMP) {
+		int ret = vmmig_rx_comp(ch, f, &mem->pages[f->page]);
+
+		if (ret)
+			return ret;
 	} else {
 		int ret = ch->ops->recv_pages(ch, &mem->pages[f->page], f->count);
 
@@ -39,8 +82,6 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 			return ret;
 	}
 	atomic64_add(f->count, &s->pages);
-	if (f->type == VMMIG_FRAME_ZERO)
-		atomic64_add(f->count, &s->zero_pages);
 	return 0;
 }
 
@@ -156,6 +197,7 @@ static int vmmig_rx_frame(struct vmmig_channel *ch, const struct vmmig_frame *f)
 	switch (f->type) {
 	case VMMIG_FRAME_PAGES:
 	case VMMIG_FRAME_ZERO:
+	case VMMIG_FRAME_COMP:
 		return dest ? vmmig_rx_pages(ch, f) : -EPROTO;
 	case VMMIG_FRAME_BLOB:
 		return dest ? vmmig_rx_blob(ch, f) : -EPROTO;
@@ -191,8 +233,12 @@ int vmmig_rx_thread(void *data)
 		if (ret)
 			break;
 	}
-	/* The peer leaving after a complete migration is no error. */
-	if (READ_ONCE(s->state) == VMMIG_STATE_ACTIVE && !kthread_should_stop())
+	/*
+	 * The peer leaving after a complete migration is no error, nor after
+	 * its FIN on this channel while other channels still carry theirs.
+	 */
+	if (READ_ONCE(s->state) == VMMIG_STATE_ACTIVE && !kthread_should_stop() &&
+	    !(ch->fin && ret == -ECONNRESET))
 		vmmig_session_abort(s, -ret, ret != -ECONNABORTED && ret != -ECONNRESET);
 
 	while (!kthread_should_stop()) {

@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "vmmig.h"
+#include "compress/compress.h"
 
 unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch)
 {
@@ -30,8 +31,8 @@ static bool vmmig_page_is_zero(struct page *page)
 }
 
 /* Send pages [@page, @page + @n) of @mem: ZERO and PAGES frames. */
-static int vmmig_send_run(struct vmmig_channel *ch, struct vmmig_mem *mem,
-			  u64 page, unsigned int n)
+static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
+			    u64 page, unsigned int n)
 {
 	struct vmmig_session *s = ch->sess;
 	struct vmmig_frame f = { .region = mem->id };
@@ -67,6 +68,69 @@ static int vmmig_send_run(struct vmmig_channel *ch, struct vmmig_mem *mem,
 		i = j;
 	}
 	return 0;
+}
+
+static void vmmig_comp_account(struct vmmig_session *s, unsigned int comp,
+			       unsigned int raw, size_t out)
+{
+	atomic64_add(comp, &s->comp_pages);
+	atomic64_add(raw, &s->incompressible_pages);
+	atomic64_add((u64)(comp + raw) * PAGE_SIZE, &s->comp_bytes_in);
+	atomic64_add(out, &s->comp_bytes_out);
+}
+
+/*
+ * Send pages [@page, @page + @n) of @mem as one COMP frame, compressed page
+ * by page; or, when the frame does not pay (compress.h), the plain way.
+ */
+static int vmmig_send_comp(struct vmmig_channel *ch, struct vmmig_mem *mem,
+			   u64 page, unsigned int n)
+{
+	struct vmmig_frame f = { .type = VMMIG_FRAME_COMP, .region = mem->id,
+				 .page = page, .count = n };
+	struct vmmig_session *s = ch->sess;
+	unsigned int i, zero = 0, raw = 0;
+	struct vmmig_comp_writer w;
+	const void *payload;
+	int ret = 0;
+
+	vmmig_comp_writer_init(&w, ch->comp);
+	for (i = 0; i < n && ret >= 0; i++) {
+		void *addr = kmap_local_page(mem->pages[page + i]);
+
+		if (!memchr_inv(addr, 0, PAGE_SIZE)) {
+			ret = vmmig_comp_writer_add_zero(&w);
+			zero++;
+		} else {
+			ret = vmmig_comp_writer_add(&w, addr);
+			raw += ret == PAGE_SIZE;
+		}
+		kunmap_local(addr);
+	}
+	if (ret < 0)
+		return ret;
+
+	f.len = vmmig_comp_writer_finish(&w, &payload);
+	if (!f.len) {
+		/* Zero-copy beats a copy that saves too little. */
+		vmmig_comp_account(s, 0, n - zero, (size_t)(n - zero) * PAGE_SIZE);
+		return vmmig_send_plain(ch, mem, page, n);
+	}
+	mutex_lock(&ch->tx_lock);
+	ret = vmmig_send_frame(ch, &f, payload, true);
+	mutex_unlock(&ch->tx_lock);
+	if (ret)
+		return ret;
+	vmmig_comp_account(s, n - zero - raw, raw, f.len);
+	atomic64_add(n, &s->job.pages);
+	atomic64_add(zero, &s->job.zero_pages);
+	return 0;
+}
+
+static int vmmig_send_run(struct vmmig_channel *ch, struct vmmig_mem *mem,
+			  u64 page, unsigned int n)
+{
+	return ch->comp ? vmmig_send_comp(ch, mem, page, n) : vmmig_send_plain(ch, mem, page, n);
 }
 
 void vmmig_tx_work(struct work_struct *work)

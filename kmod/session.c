@@ -3,6 +3,8 @@
  * Sessions: the state machine of one migration, seen from one side, and
  * the calls the VMM makes on it (see the locking rules in vmmig.h).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kthread.h>
 #include <linux/math64.h>
 #include <linux/nsproxy.h>
@@ -13,6 +15,7 @@
 #include <net/net_namespace.h>
 
 #include "vmmig.h"
+#include "compress/compress.h"
 
 #define VMMIG_CONNECT_TIMEOUT_MS	10000
 /* A SYNC the peer does not answer in this time ends the session. */
@@ -66,6 +69,7 @@ void vmmig_session_destroy(struct vmmig_session *s)
 			kthread_stop(ch->rx_thread);
 		flush_work(&ch->tx_work);
 		ch->ops->release(ch);
+		vmmig_comp_ctx_destroy(ch->comp);
 		mutex_destroy(&ch->tx_lock);
 	}
 	list_for_each_entry_safe(ev, tmp, &s->events, node)
@@ -127,6 +131,8 @@ void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
 	}
 	spin_unlock_bh(&s->ev_lock);
 	wake_up_all(&s->wq);
+	pr_info_ratelimited("%s session aborted: error %d\n",
+			    s->role == VMMIG_ROLE_SOURCE ? "source" : "destination", -err);
 
 	/*
 	 * ABORT on every channel, so that whichever the peer reads first ends
@@ -144,15 +150,40 @@ void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
 		s->ch[i].ops->shutdown(&s->ch[i]);
 }
 
+/* One codec context per channel, allocated before any page moves. */
+static int vmmig_session_comp_init(struct vmmig_session *s)
+{
+	struct vmmig_comp_ctx *ctx;
+	unsigned int i;
+
+	if (s->compression == VMMIG_COMP_NONE)
+		return 0;
+	for (i = 0; i < s->nch; i++) {
+		ctx = vmmig_comp_ctx_create(s->compression, s->comp_level,
+					    VMMIG_RUN_PAGES * PAGE_SIZE);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		s->ch[i].comp = ctx;
+	}
+	return 0;
+}
+
 /* Every channel is connected and past the handshake: go ACTIVE. */
 int vmmig_session_start(struct vmmig_session *s)
 {
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < s->nch; i++)
 		s->ch[i].ops->set_timeout(&s->ch[i], MAX_SCHEDULE_TIMEOUT);
 	s->start = ktime_get();
 	WRITE_ONCE(s->state, VMMIG_STATE_ACTIVE);
+	/* The source made its contexts before connecting. */
+	ret = s->role == VMMIG_ROLE_DESTINATION ? vmmig_session_comp_init(s) : 0;
+	if (ret) {
+		vmmig_session_abort(s, -ret, true);
+		return ret;
+	}
 	for (i = 0; i < s->nch; i++) {
 		struct task_struct *t;
 
@@ -215,6 +246,7 @@ static int vmmig_hello(struct vmmig_session *s, struct vmmig_channel *ch)
 	hello->channel = cpu_to_be16(ch->index);
 	hello->channels = cpu_to_be16(s->nch);
 	hello->nregions = cpu_to_be32(s->nmems);
+	hello->compression = cpu_to_be32(s->compression);
 	reg = (struct vmmig_wire_region *)(hello + 1);
 	for (i = 0; i < s->nmems; i++) {
 		reg[i].id = cpu_to_be32(s->mems[i].id);
@@ -247,7 +279,8 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	unsigned int i;
 	int ret, len;
 
-	if (c->flags || c->reserved || !c->channels || c->channels > VMMIG_MAX_CHANNELS)
+	if (c->flags || c->reserved || !c->channels || c->channels > VMMIG_MAX_CHANNELS ||
+	    vmmig_comp_check(c->compression, c->level))
 		return -EINVAL;
 	len = vmmig_fill_addr(c, &ss);
 	if (len < 0)
@@ -256,6 +289,11 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	s->role = VMMIG_ROLE_SOURCE;
 	s->nch = c->channels;
 	s->cookie = get_random_u64();
+	s->compression = c->compression;
+	s->comp_level = c->level;
+	ret = vmmig_session_comp_init(s);
+	if (ret)
+		goto err;
 	for (i = 0; i < s->nch; i++) {
 		ret = s->ch[i].ops->connect(&s->ch[i], s->net, &ss, len, timeout);
 		if (!ret)
@@ -266,8 +304,12 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	s->peer = ss;
 	return vmmig_session_start(s);
 err:
-	for (i = 0; i < s->nch; i++)
+	for (i = 0; i < s->nch; i++) {
 		s->ch[i].ops->release(&s->ch[i]);
+		vmmig_comp_ctx_destroy(s->ch[i].comp);
+		s->ch[i].comp = NULL;
+	}
+	s->compression = VMMIG_COMP_NONE;
 	s->role = VMMIG_ROLE_NONE;
 	s->nch = 0;
 	return ret;
@@ -477,6 +519,11 @@ void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st)
 	st->blobs = atomic64_read(&s->blobs);
 	st->rounds = atomic64_read(&s->rounds);
 	st->error = READ_ONCE(s->error);
+	st->compression = READ_ONCE(s->compression);
+	st->comp_pages = atomic64_read(&s->comp_pages);
+	st->incompressible_pages = atomic64_read(&s->incompressible_pages);
+	st->comp_bytes_in = atomic64_read(&s->comp_bytes_in);
+	st->comp_bytes_out = atomic64_read(&s->comp_bytes_out);
 	if (start) {
 		end = st->state == VMMIG_STATE_ACTIVE ? ktime_get() : READ_ONCE(s->end);
 		ns = ktime_to_ns(ktime_sub(end, start));

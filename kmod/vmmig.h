@@ -34,6 +34,7 @@ struct page;
 struct socket;
 struct task_struct;
 struct vmmig_channel;
+struct vmmig_comp_ctx;
 struct vmmig_listener;
 struct vmmig_net;
 
@@ -79,6 +80,7 @@ struct vmmig_channel {
 	struct mutex tx_lock;		/* one frame at a time */
 	struct task_struct *rx_thread;
 	struct work_struct tx_work;
+	struct vmmig_comp_ctx *comp;	/* NULL: no compression */
 	u64 sync_seq;		/* source: last SYNC_ACK; dest: last SYNC */
 	bool fin;		/* dest: FIN received */
 };
@@ -122,6 +124,8 @@ struct vmmig_session {
 	unsigned int nch;
 	struct vmmig_channel ch[VMMIG_MAX_CHANNELS];
 	u64 cookie;
+	u32 compression;		/* enum vmmig_comp */
+	int comp_level;
 
 	spinlock_t ev_lock;		/* state, events, sync/FIN progress */
 	wait_queue_head_t wq;
@@ -144,6 +148,10 @@ struct vmmig_session {
 	atomic64_t bytes_wire;
 	atomic64_t blobs;
 	atomic64_t rounds;
+	atomic64_t comp_pages;
+	atomic64_t incompressible_pages;
+	atomic64_t comp_bytes_in;
+	atomic64_t comp_bytes_out;
 	ktime_t start;
 	ktime_t end;
 };

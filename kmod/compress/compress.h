@@ -34,19 +34,8 @@
 #include <linux/limits.h>
 #include <linux/types.h>
 #include <linux/unaligned.h>
+#include <linux/vmmig.h>
 #include <asm/page.h>
-
-/*
- * Mirror of the enum proposed for uapi/linux/vmmig.h, where it belongs: it is
- * what userspace asks for and what HELLO announces. Delete this copy once
- * the uapi header has it.
- */
-enum vmmig_comp {
-	VMMIG_COMP_NONE = 0,
-	VMMIG_COMP_LZ4,
-	VMMIG_COMP_ZSTD,
-	__VMMIG_COMP_MAX,
-};
 
 /* A page must shrink by at least 1/8 to be sent compressed. */
 #define VMMIG_COMP_MIN_SAVING	(PAGE_SIZE / 8)

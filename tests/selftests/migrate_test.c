@@ -135,12 +135,20 @@ FIXTURE_VARIANT(mig) {
 	unsigned int channels;
 	const char *addr;
 	__u16 port;
+	__u32 compression;
 };
 
 FIXTURE_VARIANT_ADD(mig, mib256_ch1) { .mib = 256, .channels = 1, .port = 6601 };
 FIXTURE_VARIANT_ADD(mig, mib256_ch4) { .mib = 256, .channels = 4, .port = 6602 };
 FIXTURE_VARIANT_ADD(mig, v6_ch3) { .mib = 16, .channels = 3, .addr = VT_ADDR6_B, .port = 6603 };
 FIXTURE_VARIANT_ADD(mig, mib32_ch16_default_port) { .mib = 32, .channels = 16 };
+FIXTURE_VARIANT_ADD(mig, mib256_ch2_lz4) {
+	.mib = 256, .channels = 2, .port = 6604, .compression = VMMIG_COMP_LZ4,
+};
+
+FIXTURE_VARIANT_ADD(mig, mib256_ch2_zstd) {
+	.mib = 256, .channels = 2, .port = 6605, .compression = VMMIG_COMP_ZSTD,
+};
 
 FIXTURE_SETUP(mig)
 {
@@ -202,8 +210,8 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 	ASSERT_EQ(0, vt_add_region(self->fd, 1, self->src, self->len, 0x100000));
 	pid = dest_start(&a);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, vt_connect_retry(self->fd, variant->addr, variant->port,
-				      variant->channels, 200));
+	ASSERT_EQ(0, vt_connect_comp_retry(self->fd, variant->addr, variant->port,
+					   variant->channels, variant->compression, 200));
 
 	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, &d));
 	EXPECT_EQ(npages, d.pages);
@@ -244,8 +252,17 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 	EXPECT_EQ(zeros, st.zero_pages);
 	EXPECT_EQ(5, st.rounds);	/* four SYNCs and FINISH's */
 	EXPECT_EQ(1, st.blobs);
-	EXPECT_LT((sent - zeros) * PG, st.bytes_wire);
 	EXPECT_LT(0, st.bytes_per_sec);
+	EXPECT_EQ(variant->compression, st.compression);
+	if (variant->compression) {
+		/* Every non-zero page went through the codec, one way or the other. */
+		EXPECT_EQ(sent - zeros, st.comp_pages + st.incompressible_pages);
+		EXPECT_EQ((sent - zeros) * PG, st.comp_bytes_in);
+		EXPECT_LT(st.comp_bytes_out, st.bytes_wire);
+	} else {
+		EXPECT_LT((sent - zeros) * PG, st.bytes_wire);
+		EXPECT_EQ(0, st.comp_pages + st.incompressible_pages + st.comp_bytes_in);
+	}
 
 	ASSERT_EQ(0, dest_wait(pid));
 	EXPECT_EQ(0, self->res->accept_rc);
@@ -408,6 +425,17 @@ TEST_F(ioc, connect_args)
 	c.flags = 0x80;
 	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
 	c.flags = 0;
+	c.compression = __VMMIG_COMP_MAX;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.compression = VMMIG_COMP_ZSTD;
+	c.level = 23;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.level = -1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.compression = VMMIG_COMP_NONE;
+	c.level = 1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
+	c.level = 0;
 	c.port = 6699;		/* nobody listens: refused, and still NEW */
 	EXPECT_EQ(-ECONNREFUSED, vt_ioctl(self->fd, VMMIG_IOC_CONNECT, &c));
 	ASSERT_EQ(0, vt_stats(self->fd, &st));
@@ -624,6 +652,126 @@ TEST_F(pair, destination_killed)
 	ASSERT_EQ(0, vt_stats(self->fd, &st));
 	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
 	EXPECT_EQ(-rc, st.error);
+}
+
+/* Words from a small vocabulary: compresses the way text and code do. */
+static void fill_text(unsigned char *p, unsigned int seed)
+{
+	static const char *const words[] = {
+		"migrate ", "guest ", "page ", "dirty ", "round ", "vcpu ", "kernel ",
+		"memory ", "the ", "of ", "and ", "0x1000 ", "struct ", "return ",
+	};
+	size_t off = 0, n;
+
+	while (off < PG) {
+		seed = seed * 1103515245 + 12345;
+		n = strlen(words[(seed >> 16) % 14]);
+		memcpy(p + off, words[(seed >> 16) % 14], off + n > PG ? PG - off : n);
+		off += n;
+	}
+}
+
+static void fill_random(unsigned char *p, unsigned int seed)
+{
+	__u64 x = seed * 0x9e3779b97f4a7c15ULL + 1, *w = (__u64 *)p;
+	size_t i;
+
+	for (i = 0; i < PG / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		w[i] = x;
+	}
+}
+
+/*
+ * The adaptive path on a mixed workload, 1/4 zero, 1/2 text-like, 1/4
+ * random pages, with each codec: the random pages go as they are, the
+ * text pages compressed, and the memory arrives equal.
+ */
+FIXTURE(mixed) {
+	unsigned char *src;
+	unsigned char *dst;
+	struct dest_result *res;
+};
+
+FIXTURE_VARIANT(mixed) {
+	__u32 compression;
+	__u16 port;
+};
+
+FIXTURE_VARIANT_ADD(mixed, lz4) { .compression = VMMIG_COMP_LZ4, .port = 6612 };
+FIXTURE_VARIANT_ADD(mixed, zstd) { .compression = VMMIG_COMP_ZSTD, .port = 6613 };
+
+#define MIXED_PAGES	8192
+
+FIXTURE_SETUP(mixed)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	self->src = mmap(NULL, MIXED_PAGES * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = map_shared(MIXED_PAGES * PG);
+	self->res = map_shared(sizeof(*self->res));
+	ASSERT_NE(NULL, self->dst);
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < MIXED_PAGES; i++) {
+		if (i % 4 == 1)
+			fill_random(self->src + i * PG, i);
+		else if (i % 4 >= 2)
+			fill_text(self->src + i * PG, i);
+	}
+	memset(self->dst, 0xee, MIXED_PAGES * PG);
+}
+
+FIXTURE_TEARDOWN(mixed)
+{
+	munmap(self->src, MIXED_PAGES * PG);
+	munmap(self->dst, MIXED_PAGES * PG);
+	munmap(self->res, sizeof(*self->res));
+	vt_netns_teardown();
+}
+
+TEST_F(mixed, random_pages_go_raw)
+{
+	struct dest_args a = { .mem = self->dst, .len = MIXED_PAGES * PG, .id = 1,
+			       .port = variant->port, .accept_ms = 20000, .res = self->res };
+	struct vmmig_stats st;
+	pid_t pid;
+	int fd;
+
+	pid = dest_start(&a);
+	ASSERT_LE(0, pid);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, self->src, MIXED_PAGES * PG, 0x100000));
+	ASSERT_EQ(0, vt_connect_comp_retry(fd, NULL, variant->port, 2,
+					   variant->compression, 200));
+	ASSERT_EQ(0, vt_send_dirty(fd, 1, 0, MIXED_PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	close(fd);
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type)
+		TH_LOG("destination: event %u, error %d, wait %d", self->res->end_type,
+		       self->res->end_error, self->res->wait_rc);
+
+	EXPECT_EQ(MIXED_PAGES, st.pages);
+	EXPECT_EQ(MIXED_PAGES / 4, st.zero_pages);
+	EXPECT_EQ(MIXED_PAGES / 4, st.incompressible_pages);
+	EXPECT_EQ(MIXED_PAGES / 2, st.comp_pages);
+	EXPECT_EQ(MIXED_PAGES * 3 / 4 * PG, st.comp_bytes_in);
+	/* the text half shrinks by more than half: well under 3/4 overall */
+	EXPECT_GT(st.comp_bytes_in * 3 / 4, st.comp_bytes_out);
+	EXPECT_EQ(MIXED_PAGES, self->res->stats.pages);
+	EXPECT_EQ(MIXED_PAGES / 4, self->res->stats.zero_pages);
+	EXPECT_EQ(SIZE_MAX, first_diff(self->src, self->dst, MIXED_PAGES * PG));
+	TH_LOG("codec %u: %llu bytes in, %llu out (%.1f%%), %llu bytes on the wire",
+	       variant->compression, st.comp_bytes_in, st.comp_bytes_out,
+	       100.0 * st.comp_bytes_out / st.comp_bytes_in, st.bytes_wire);
 }
 
 /* A destination without the source's region id refuses it in the handshake. */

@@ -92,12 +92,14 @@ static inline int vt_add_region(int fd, __u32 id, void *addr, __u64 length, __u6
 	return vt_ioctl(fd, VMMIG_IOC_ADD_REGION, &r);
 }
 
-/* Connect to host B over IPv4 (addr NULL: VT_ADDR_B). */
-static inline int vt_connect(int fd, const char *addr, __u16 port, __u32 channels)
+/* Connect to host B (addr NULL: VT_ADDR_B), with a page codec. */
+static inline int vt_connect_comp(int fd, const char *addr, __u16 port, __u32 channels,
+				  __u32 compression, __s32 level)
 {
 	struct vmmig_connect c = {
 		.size = sizeof(c), .family = AF_INET, .port = port,
 		.channels = channels, .timeout_ms = 5000,
+		.compression = compression, .level = level,
 	};
 
 	if (strchr(addr ? addr : "", ':')) {
@@ -109,22 +111,33 @@ static inline int vt_connect(int fd, const char *addr, __u16 port, __u32 channel
 	return vt_ioctl(fd, VMMIG_IOC_CONNECT, &c);
 }
 
+static inline int vt_connect(int fd, const char *addr, __u16 port, __u32 channels)
+{
+	return vt_connect_comp(fd, addr, port, channels, VMMIG_COMP_NONE, 0);
+}
+
 /*
  * Connect, retrying while the destination is not yet accepting
  * (-ECONNREFUSED) for up to @tries * 50 ms.
  */
-static inline int vt_connect_retry(int fd, const char *addr, __u16 port,
-				   __u32 channels, int tries)
+static inline int vt_connect_comp_retry(int fd, const char *addr, __u16 port,
+					__u32 channels, __u32 compression, int tries)
 {
 	int rc;
 
 	do {
-		rc = vt_connect(fd, addr, port, channels);
+		rc = vt_connect_comp(fd, addr, port, channels, compression, 0);
 		if (rc != -ECONNREFUSED)
 			return rc;
 		usleep(50000);
 	} while (--tries > 0);
 	return rc;
+}
+
+static inline int vt_connect_retry(int fd, const char *addr, __u16 port,
+				   __u32 channels, int tries)
+{
+	return vt_connect_comp_retry(fd, addr, port, channels, VMMIG_COMP_NONE, tries);
 }
 
 static inline int vt_accept(int fd, __u16 port, __u32 timeout_ms)

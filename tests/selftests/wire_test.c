@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/mman.h>
 
 #include "vmmig_test.h"
@@ -21,7 +22,7 @@
 #define FILL		0x5a
 
 /* Naturally aligned: the layout is the wire layout without packing. */
-enum { HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT };
+enum { HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT, COMP };
 
 struct hdr {
 	__u32 magic;
@@ -40,13 +41,15 @@ struct hello {
 	__u16 channel;
 	__u16 channels;
 	__u32 nregions;
+	__u32 compression;
+	__u32 hello_reserved;
 	__u32 id;
 	__u32 reserved;
 	__u64 pages;
 };
 
 static_assert(sizeof(struct hdr) == 32, "wire header is 32 bytes");
-static_assert(sizeof(struct hello) == 32, "HELLO with one region is 32 bytes");
+static_assert(sizeof(struct hello) == 40, "HELLO with one region is 40 bytes");
 
 static struct hdr mkhdr(__u8 type, __u32 region, __u32 count,
 			__u32 len, __u64 page)
@@ -76,13 +79,13 @@ static int send_all(int s, const void *buf, size_t len)
 }
 
 /* Connect from netns A and do the handshake as channel 0 of 1. */
-static int fake_source(__u32 region_pages)
+static int fake_source_comp(__u32 region_pages, __u32 compression)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(6620) };
 	struct hello hello = {
 		.cookie = htobe64(0x1234), .channels = htobe16(1),
 		.nregions = htobe32(1), .id = htobe32(REGION_ID),
-		.pages = htobe64(region_pages),
+		.pages = htobe64(region_pages), .compression = htobe32(compression),
 	};
 	struct hdr h = mkhdr(HELLO, 0, 0, sizeof(hello), 0);
 	__u32 status;
@@ -109,6 +112,11 @@ static int fake_source(__u32 region_pages)
 		return -(int)be32toh(status);
 	}
 	return s;
+}
+
+static int fake_source(__u32 region_pages)
+{
+	return fake_source_comp(region_pages, VMMIG_COMP_NONE);
 }
 
 struct wire_env {
@@ -157,9 +165,9 @@ FIXTURE_TEARDOWN(wire)
  * then closes (@hold false) or stays connected; accept it here; return the
  * ABORTED event's errno (0 if FINISHED).
  */
-static int run_fake(struct __test_metadata *_metadata, struct wire_env *self,
-		    const void *frames, size_t len, __u32 region_pages,
-		    bool hold, int *handshake)
+static int run_fake_comp(struct __test_metadata *_metadata, struct wire_env *self,
+			 const void *frames, size_t len, __u32 compression, bool hold,
+			 int *handshake)
 {
 	struct vmmig_event ev;
 	int status, ret = -1, pipefd[2];
@@ -169,7 +177,7 @@ static int run_fake(struct __test_metadata *_metadata, struct wire_env *self,
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int s = fake_source(region_pages);
+		int s = fake_source_comp(REGION_PAGES, compression);
 
 		if (write(pipefd[1], &s, sizeof(s)) != sizeof(s))
 			_exit(2);
@@ -196,6 +204,12 @@ static int run_fake(struct __test_metadata *_metadata, struct wire_env *self,
 	return ret;
 }
 
+static int run_fake(struct __test_metadata *_metadata, struct wire_env *self,
+		    const void *frames, size_t len, int *handshake)
+{
+	return run_fake_comp(_metadata, self, frames, len, VMMIG_COMP_NONE, true, handshake);
+}
+
 static bool untouched(const unsigned char *p, size_t len)
 {
 	size_t i;
@@ -219,7 +233,7 @@ TEST_F(wire, good_frames_are_placed)
 	f.h = mkhdr(PAGES, REGION_ID, 1, 4096, 3 * 64);	/* chunk 3: channel 0 */
 	memset(f.page, 0xab, sizeof(f.page));
 	f.fin = mkhdr(FIN, 0, 0, 0, 0);
-	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), REGION_PAGES, true, &hs));
+	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), &hs));
 	EXPECT_LE(0, hs);
 	EXPECT_EQ(0xab, self->env.mem[4096 + 3 * 64 * 4096]);
 	EXPECT_EQ(0xab, self->env.mem[4096 + 3 * 64 * 4096 + 4095]);
@@ -310,8 +324,7 @@ TEST_F(bad, frame_aborts_and_places_nothing)
 
 	memcpy(buf, &h, sizeof(h));
 	memset(buf + sizeof(h), 0xcd, 4096);
-	EXPECT_EQ(variant->error, run_fake(_metadata, &self->env, buf, sizeof(buf),
-					   REGION_PAGES, true, &hs));
+	EXPECT_EQ(variant->error, run_fake(_metadata, &self->env, buf, sizeof(buf), &hs));
 	EXPECT_LE(0, hs);
 	EXPECT_TRUE(untouched(self->env.mem, REGION_BYTES + 2 * 4096));
 }
@@ -325,8 +338,8 @@ TEST_F(wire, peer_closes_mid_stream)
 
 	memcpy(buf, &h, sizeof(h));
 	memset(buf + sizeof(h), 0xee, 4096);
-	EXPECT_EQ(ECONNRESET, run_fake(_metadata, &self->env, buf, sizeof(buf),
-				       REGION_PAGES, false, &hs));
+	EXPECT_EQ(ECONNRESET, run_fake_comp(_metadata, &self->env, buf, sizeof(buf),
+					    VMMIG_COMP_NONE, false, &hs));
 	EXPECT_LE(0, hs);
 }
 
@@ -345,6 +358,145 @@ TEST_F(wire, region_size_mismatch_refused)
 	waitpid(pid, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("the fake source was not refused with ENXIO");
+}
+
+/*
+ * An LZ4 block that decodes to @n bytes of 'A' (n >= 22): one literal, a
+ * match of offset 1 repeating it, and the five literals a block must end
+ * with. Returns its length.
+ */
+static size_t lz4_block(unsigned char *b, size_t n)
+{
+	size_t len = 0, ext = n - 6 - 4 - 15;
+
+	b[len++] = 0x1f;		/* one literal, match length 15 + ext + 4 */
+	b[len++] = 'A';
+	b[len++] = 1;			/* offset 1, little-endian */
+	b[len++] = 0;
+	for (; ext >= 255; ext -= 255)
+		b[len++] = 255;
+	b[len++] = ext;
+	b[len++] = 0x50;		/* five literals, the end */
+	memset(b + len, 'A', 5);
+	return len + 5;
+}
+
+struct comp_frame {
+	struct hdr h;
+	__u16 table[1];
+	unsigned char data[128];	/* the block, then a FIN header */
+};
+
+static_assert(offsetof(struct comp_frame, data) == 34, "no padding in a COMP frame");
+
+/* A COMP frame of one page at chunk 3, its page decoding to @out bytes. */
+static size_t comp_frame(struct comp_frame *f, size_t out)
+{
+	size_t n = lz4_block(f->data, out);
+	struct hdr fin = mkhdr(FIN, 0, 0, 0, 0);
+
+	f->h = mkhdr(COMP, REGION_ID, 1, 2 + n, 3 * 64);
+	f->table[0] = htobe16(n);
+	memcpy(f->data + n, &fin, sizeof(fin));
+	return sizeof(f->h) + 2 + n + sizeof(fin);
+}
+
+#define TARGET	(4096 + 3 * 64 * 4096)	/* the page the frames name */
+
+static bool untouched_but_target(const unsigned char *mem)
+{
+	return untouched(mem, TARGET) &&
+	       untouched(mem + TARGET + 4096, REGION_BYTES + 2 * 4096 - TARGET - 4096);
+}
+
+/* A fresh session on fresh memory, for the next fake peer. */
+static void reopen(struct __test_metadata *_metadata, struct wire_env *self)
+{
+	close(self->fd);
+	memset(self->mem, FILL, REGION_BYTES + 2 * 4096);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vt_add_region(self->fd, REGION_ID, self->mem + 4096, REGION_BYTES, 0));
+}
+
+TEST_F(wire, comp_page_is_placed)
+{
+	struct comp_frame f;
+	size_t len = comp_frame(&f, 4096);
+	int hs;
+
+	EXPECT_EQ(0, run_fake_comp(_metadata, &self->env, &f, len, VMMIG_COMP_LZ4, true, &hs));
+	EXPECT_LE(0, hs);
+	EXPECT_EQ('A', self->env.mem[TARGET]);
+	EXPECT_EQ('A', self->env.mem[TARGET + 4095]);
+	EXPECT_TRUE(untouched_but_target(self->env.mem));
+}
+
+/* A page that decodes one byte short or one byte long is refused. */
+TEST_F(wire, comp_wrong_size_aborts)
+{
+	static const size_t sizes[] = { 4095, 4097, 8192 };
+	struct comp_frame f;
+	unsigned int i;
+	int hs;
+
+	for (i = 0; i < 3; i++) {
+		size_t len = comp_frame(&f, sizes[i]);
+
+		EXPECT_EQ(EBADMSG, run_fake_comp(_metadata, &self->env, &f, len,
+						 VMMIG_COMP_LZ4, true, &hs))
+			TH_LOG("page decoding to %zu bytes", sizes[i]);
+		EXPECT_TRUE(untouched_but_target(self->env.mem));
+		reopen(_metadata, &self->env);
+	}
+}
+
+TEST_F(wire, comp_garbage_and_bad_table_abort)
+{
+	struct comp_frame f;
+	size_t len;
+	int hs;
+
+	len = comp_frame(&f, 4096);
+	memset(f.data, 0xff, 8);		/* garbage where the block was */
+	EXPECT_EQ(EBADMSG, run_fake_comp(_metadata, &self->env, &f, len,
+					 VMMIG_COMP_LZ4, true, &hs));
+	EXPECT_TRUE(untouched_but_target(self->env.mem));
+	reopen(_metadata, &self->env);
+
+	len = comp_frame(&f, 4096);
+	f.table[0] = htobe16(be16toh(f.table[0]) - 1);	/* table and length disagree */
+	EXPECT_EQ(EBADMSG, run_fake_comp(_metadata, &self->env, &f, len,
+					 VMMIG_COMP_LZ4, true, &hs));
+	EXPECT_TRUE(untouched(self->env.mem, REGION_BYTES + 2 * 4096));
+}
+
+/* COMP frames on a session whose HELLO announced no codec. */
+TEST_F(wire, comp_without_codec_aborts)
+{
+	struct comp_frame f;
+	size_t len = comp_frame(&f, 4096);
+	int hs;
+
+	EXPECT_EQ(EPROTO, run_fake(_metadata, &self->env, &f, len, &hs));
+	EXPECT_TRUE(untouched(self->env.mem, REGION_BYTES + 2 * 4096));
+}
+
+/* A codec the destination does not know is refused in the handshake. */
+TEST_F(wire, unknown_codec_refused)
+{
+	struct vmmig_accept a = { .size = sizeof(a), .port = 6620, .timeout_ms = 1500 };
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(fake_source_comp(REGION_PAGES, 99) == -EPROTONOSUPPORT ? 0 : 1);
+	EXPECT_EQ(-1, ioctl(self->env.fd, VMMIG_IOC_ACCEPT, &a));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the fake source was not refused with EPROTONOSUPPORT");
 }
 
 TEST_HARNESS_MAIN

@@ -46,7 +46,9 @@
  * VMMIG_IOC_CONNECT (struct vmmig_connect, NEW state, source)
  *	Connects @channels TCP connections to the peer's module and does the
  *	handshake. Returns once all channels are up: the session is ACTIVE.
- *	-EINVAL: bad family/address, @channels 0 or > VMMIG_MAX_CHANNELS;
+ *	@compression and @level choose the page codec (COMPRESSION below).
+ *	-EINVAL: bad family/address, @channels 0 or > VMMIG_MAX_CHANNELS,
+ *	unknown @compression, @level out of the codec's range;
  *	-ECONNREFUSED: nobody accepting there; -ETIMEDOUT; -ENXIO: the peer
  *	has no region with one of our ids, or one of a different length.
  *
@@ -97,6 +99,17 @@
  * array of native unsigned longs, bit 0 of word 0 being the first page of
  * the range. Bits past the last page of the range must be zero.
  *
+ * COMPRESSION
+ * -----------
+ * With a codec chosen at CONNECT, each run of up to 64 dirty pages is
+ * compressed page by page into one frame; the destination decompresses
+ * each page straight into its place. Zero pages never reach the codec. A
+ * page that does not shrink by 1/8 travels as it is inside the frame, and
+ * a frame that does not save 1/8 per non-zero page on average is dropped
+ * and its pages sent uncompressed, without a copy. GET_STATS says what
+ * happened (comp_* fields). A compressed page that does not decode to
+ * exactly 4096 bytes aborts the session with EBADMSG.
+ *
  * ORDERING
  * --------
  * A page is always sent on the same channel (chosen from its region and
@@ -143,6 +156,18 @@ struct vmmig_region {
 	__u64 gpa;		/* guest-physical base, page aligned */
 };
 
+/*
+ * Page compression (COMPRESSION below). Levels, 0 being the default:
+ * NONE only 0; LZ4 the acceleration, 1 (default, best ratio) to 65537;
+ * ZSTD 1 to 22, default 3.
+ */
+enum vmmig_comp {
+	VMMIG_COMP_NONE = 0,
+	VMMIG_COMP_LZ4,
+	VMMIG_COMP_ZSTD,
+	__VMMIG_COMP_MAX,
+};
+
 struct vmmig_connect {
 	__u32 size;
 	__u32 flags;		/* none defined */
@@ -151,6 +176,8 @@ struct vmmig_connect {
 	__u32 channels;		/* 1..VMMIG_MAX_CHANNELS */
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
 	__u32 timeout_ms;	/* connect + handshake; 0: 10000 */
+	__u32 compression;	/* enum vmmig_comp */
+	__s32 level;		/* 0: the codec's default */
 	__u32 reserved;
 };
 
@@ -227,7 +254,12 @@ struct vmmig_stats {
 	__u64 elapsed_ns;	/* since CONNECT/ACCEPT returned */
 	__u64 bytes_per_sec;	/* bytes_wire / elapsed */
 	__s32 error;		/* why ABORTED (positive errno) */
-	__u32 reserved;
+	__u32 compression;	/* enum vmmig_comp in use */
+	/* compression, source side: the non-zero pages a codec was tried on */
+	__u64 comp_pages;	/* of them, pages that went compressed */
+	__u64 incompressible_pages; /* pages that went as they are */
+	__u64 comp_bytes_in;	/* their bytes before */
+	__u64 comp_bytes_out;	/* and on the wire (payload, headers excluded) */
 };
 
 #define VMMIG_IOC_TYPE		0xB9
