@@ -4,6 +4,8 @@
 # make KDIR=<tree>     module against another kernel build tree
 # make distro-build    module against Debian's linux-headers-6.12-amd64, W=1, warnings fatal
 # make checkpatch     scripts/checkpatch.pl --strict over the module, uapi and tests
+# make check-netlink  kmod/netlink-gen.[ch] and the uapi header agree with the YNL spec
+# make netlink-gen    regenerate kmod/netlink-gen.[ch] from Documentation/netlink/vmmig.yaml
 # make check           the whole test run in the VM (same as tests/run-tests)
 # make demo            the main job (same as tests/run-demo)
 #
@@ -24,9 +26,10 @@ DISTRO_KDIR ?= $(firstword $(wildcard /usr/src/linux-headers-6.12.*-amd64))
 
 MODULE_SRCS := Kbuild $(shell cd $(TOP) && find kmod uapi -name '*.[ch]')
 
-.PHONY: all module userspace selftests distro-build checkpatch check demo clean
+.PHONY: all module userspace selftests distro-build checkpatch check-netlink netlink-gen \
+	check demo clean
 
-all: module userspace selftests
+all: check-netlink module userspace selftests
 
 # $(call build_module,<kernel tree>,<output dir>)
 define build_module
@@ -57,6 +60,12 @@ checkpatch:
 	cd $(TOP) && $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f $(CHECKPATCH_FILES) | tee $(BUILD)/checkpatch.log
 	@! grep -qE ': (ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log
+
+check-netlink:
+	@$(TOP)/tests/check-netlink $(KSRC) >/dev/null
+
+netlink-gen:
+	$(TOP)/tests/check-netlink $(KSRC) --update
 
 check:
 	$(TOP)/tests/run-tests
