@@ -131,9 +131,9 @@
  * and sessions. Documentation/netlink/vmmig.yaml describes the family in
  * YNL form; vmmigctl(8) is its tool. Reading needs no privilege; a change
  * needs CAP_NET_ADMIN in the user namespace that owns the network
- * namespace (-EPERM). Strict policies: an unknown or read-only attribute,
- * a wrong length (-EINVAL) or a value out of range (-ERANGE) is refused
- * with an extack message and changes nothing.
+ * namespace (-EPERM). Strict policies: an unknown or read-only attribute
+ * (-EINVAL), or a value or length out of range (-ERANGE), is refused with
+ * an extack message (and the attribute, and its range) and changes nothing.
  *
  * VMMIG_CMD_GET_HOST (do): every VMMIG_A_HOST_* attribute.
  * VMMIG_CMD_SET_HOST (do, admin): sets the settings given, keeps the
@@ -142,11 +142,11 @@
  * VMMIG_CMD_GET_NETWORK (dump): one message per network list entry.
  * VMMIG_CMD_ADD_NETWORK (do, admin): ADDR4 or ADDR6, and PREFIX_LEN.
  *	-EINVAL "give exactly one of addr4 and addr6", "prefix-len missing",
- *	"prefix length longer than the address", "address has bits set past
- *	the prefix length"; -EEXIST "network already in the list"; -ENOSPC
- *	"network list full" (VMMIG_MAX_NETWORKS).
+ *	"address has bits set past the prefix length"; -ERANGE "prefix
+ *	length longer than the address"; -EEXIST "network already in the
+ *	list"; -ENOSPC "network list full" (VMMIG_MAX_NETWORKS).
  * VMMIG_CMD_DEL_NETWORK (do, admin): the same attributes. -ENOENT
- *	"network not in the list", and the -EINVAL of ADD.
+ *	"network not in the list", and the -EINVAL and -ERANGE of ADD.
  * VMMIG_CMD_GET_SESSION (dump): every open session of the namespace
  *	(VMMIG_A_SESS_*) with its statistics; the peer once it is known.
  * VMMIG_CMD_SESSION_EVENT, multicast group VMMIG_MCGRP_EVENTS: a session
