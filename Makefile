@@ -4,6 +4,8 @@
 # make KDIR=<tree>     module against another kernel build tree
 # make distro-build    module against Debian's linux-headers-6.12-amd64, W=1, warnings fatal
 # make checkpatch     scripts/checkpatch.pl --strict over the module, uapi and tests
+# make check-netlink  kmod/netlink-gen.[ch] and the uapi header agree with the YNL spec
+# make netlink-gen    regenerate kmod/netlink-gen.[ch] from Documentation/netlink/vmmig.yaml
 # make check           the whole test run in the VM (same as tests/run-tests)
 # make demo            the main job (same as tests/run-demo)
 # make bench           datapath benchmark in the VM (same as tests/bench/run)
@@ -31,10 +33,10 @@ DKMS_SRC = $(DESTDIR)/usr/src/vmmig-$(VERSION)
 
 MODULE_SRCS := Kbuild $(shell cd $(TOP) && find kmod uapi -name '*.[ch]')
 
-.PHONY: all module userspace selftests distro-build checkpatch check demo bench clean \
-	dkms-install dkms-uninstall
+.PHONY: all module userspace selftests distro-build checkpatch check-netlink netlink-gen \
+	check demo bench clean dkms-install dkms-uninstall
 
-all: module userspace selftests
+all: check-netlink module userspace selftests
 
 # $(call build_module,<kernel tree>,<output dir>)
 # Copies what changed, stamped now: an object built from an older copy (by a
@@ -68,6 +70,12 @@ checkpatch:
 	cd $(TOP) && $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f $(CHECKPATCH_FILES) | tee $(BUILD)/checkpatch.log
 	@! grep -qE ': (ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log
+
+check-netlink:
+	@$(TOP)/tests/check-netlink $(KSRC) >/dev/null
+
+netlink-gen:
+	$(TOP)/tests/check-netlink $(KSRC) --update
 
 check:
 	$(TOP)/tests/run-tests
