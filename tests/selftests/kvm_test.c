@@ -361,6 +361,7 @@ FIXTURE_SETUP(kvm)
 	self->g.vcpu = -1;
 	self->fd = -1;
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->dst = map_anon(GUEST_BYTES, MAP_SHARED);
 	ASSERT_NE(NULL, self->dst);
@@ -519,6 +520,7 @@ FIXTURE_SETUP(badmap)
 
 	self->fd = -1;
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = map_anon(BAD_BYTES, MAP_PRIVATE);
 	ASSERT_NE(NULL, self->src);
