@@ -53,6 +53,19 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 	return 0;
 }
 
+/*
+ * A destination page that is zero already (every page of a fresh guest in
+ * the first round) is only read: clearing it would dirty it for nothing.
+ */
+static void vmmig_place_zero(struct page *page)
+{
+	void *addr = kmap_local_page(page);
+
+	if (memchr_inv(addr, 0, PAGE_SIZE))
+		clear_page(addr);
+	kunmap_local(addr);
+}
+
 static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 {
 	struct vmmig_session *s = ch->sess;
@@ -68,7 +81,7 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 
 	if (f->type == VMMIG_FRAME_ZERO) {
 		for (i = 0; i < f->count; i++)
-			clear_highpage(mem->pages[f->page + i]);
+			vmmig_place_zero(mem->pages[f->page + i]);
 		atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {
 		int ret = vmmig_rx_comp(ch, f, &mem->pages[f->page]);
