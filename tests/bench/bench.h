@@ -105,6 +105,38 @@ static inline int wait_child(pid_t pid)
 }
 
 /* Drop @n bytes from the front of an iovec array. */
+/*
+ * The rest of a destination process, its regions added: ACCEPT on @port,
+ * then take events until the session FINISHES (exit 0) or fails (exit
+ * 13..15, after a line on stderr).
+ */
+static inline void __attribute__((noreturn)) bench_dest_serve(int fd, __u16 port)
+{
+	struct vmmig_event ev;
+	int rc;
+
+	rc = vt_accept(fd, port, 600000);
+	if (rc) {
+		fprintf(stderr, "dest: ACCEPT: %s\n", strerror(-rc));
+		_exit(13);
+	}
+	for (;;) {
+		rc = vt_wait_event(fd, &ev, NULL, 0, 0);
+		if (rc) {
+			fprintf(stderr, "dest: WAIT_EVENT: %s\n", strerror(-rc));
+			_exit(14);
+		}
+		if (ev.type == VMMIG_EVENT_FINISHED)
+			break;
+		if (ev.type == VMMIG_EVENT_ABORTED) {
+			fprintf(stderr, "dest: ABORTED: %s\n", strerror(ev.error));
+			_exit(15);
+		}
+	}
+	close(fd);
+	_exit(0);
+}
+
 static inline void iov_advance(struct iovec **iov, int *cnt, size_t n)
 {
 	while (*cnt && n >= (*iov)->iov_len) {

@@ -403,7 +403,6 @@ static void lib_round(struct variant *v, bool timed)
 /* Destination host: register the regions, accept, wait for the end. */
 static void module_dest(const struct msess *s)
 {
-	struct vmmig_event ev;
 	int fd, rc, i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
@@ -422,26 +421,7 @@ static void module_dest(const struct msess *s)
 			_exit(12);
 		}
 	}
-	rc = vt_accept(fd, s->port, 600000);
-	if (rc) {
-		fprintf(stderr, "dest: ACCEPT: %s\n", strerror(-rc));
-		_exit(13);
-	}
-	for (;;) {
-		rc = vt_wait_event(fd, &ev, NULL, 0, 0);
-		if (rc) {
-			fprintf(stderr, "dest: WAIT_EVENT: %s\n", strerror(-rc));
-			_exit(14);
-		}
-		if (ev.type == VMMIG_EVENT_FINISHED)
-			break;
-		if (ev.type == VMMIG_EVENT_ABORTED) {
-			fprintf(stderr, "dest: ABORTED: %s\n", strerror(ev.error));
-			_exit(15);
-		}
-	}
-	close(fd);
-	_exit(0);
+	bench_dest_serve(fd, s->port);
 }
 
 /* The source side of a session: 0 or -errno, *@what says which step. */

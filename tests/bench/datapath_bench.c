@@ -192,7 +192,6 @@ static void memcpy_round(struct variant *v, bool timed)
 /* Destination host: register dst, accept, wait for the end. */
 static void module_dest(__u16 port)
 {
-	struct vmmig_event ev;
 	int fd, rc;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
@@ -208,26 +207,7 @@ static void module_dest(__u16 port)
 		fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
 		_exit(12);
 	}
-	rc = vt_accept(fd, port, 600000);
-	if (rc) {
-		fprintf(stderr, "dest: ACCEPT: %s\n", strerror(-rc));
-		_exit(13);
-	}
-	for (;;) {
-		rc = vt_wait_event(fd, &ev, NULL, 0, 0);
-		if (rc) {
-			fprintf(stderr, "dest: WAIT_EVENT: %s\n", strerror(-rc));
-			_exit(14);
-		}
-		if (ev.type == VMMIG_EVENT_FINISHED)
-			break;
-		if (ev.type == VMMIG_EVENT_ABORTED) {
-			fprintf(stderr, "dest: ABORTED: %s\n", strerror(ev.error));
-			_exit(15);
-		}
-	}
-	close(fd);
-	_exit(0);
+	bench_dest_serve(fd, port);
 }
 
 static void module_setup(struct variant *v)
