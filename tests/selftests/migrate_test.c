@@ -15,6 +15,10 @@
 #include "vmmig_test.h"
 #include "kselftest_harness.h"
 
+/* TEST()s set up two hosts and pin memory: 30 s is short on a loaded TCG host. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
+
 #define PG		4096UL
 #define MIB		(1024UL * 1024)
 
@@ -837,13 +841,13 @@ TEST(unknown_region_id_refused)
 	ASSERT_NE(NULL, dst);
 	ASSERT_NE(NULL, res);
 	a = (struct dest_args){ .mem = dst, .len = 64 * PG, .id = 2, .port = 6611,
-				.accept_ms = 3000, .res = res };
+				.accept_ms = 20000, .res = res };
 	pid = dest_start(&a);
 	ASSERT_LE(0, pid);
 	fd = vt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vt_add_region(fd, 1, src, 64 * PG, 0));
-	EXPECT_EQ(-ENXIO, vt_connect_retry(fd, NULL, 6611, 1, 40));
+	EXPECT_EQ(-ENXIO, vt_connect_retry(fd, NULL, 6611, 1, 300));
 	ASSERT_EQ(0, dest_wait(pid));
 	EXPECT_EQ(-ETIMEDOUT, res->accept_rc);
 	close(fd);
