@@ -1362,7 +1362,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "needs root (network namespaces, /dev/vmmig)\n");
 		return 1;
 	}
-	if (vt_netns_setup() || vt_enter_netns(VT_NS_A)) {
+	if (vt_netns_setup() || vt_hosts_enable() || vt_enter_netns(VT_NS_A)) {
 		fprintf(stderr, "network namespace setup failed\n");
 		return 1;
 	}
