@@ -23,7 +23,7 @@ static int __net_init vmmig_net_init(struct net *net)
 
 	mutex_init(&vn->lock);
 	INIT_LIST_HEAD(&vn->listeners);
-	return 0;
+	return vmmig_auth_net_init(&vn->auth);
 }
 
 static void __net_exit vmmig_net_exit(struct net *net)
@@ -32,6 +32,7 @@ static void __net_exit vmmig_net_exit(struct net *net)
 
 	/* Listeners hold a reference on their namespace: none can be left. */
 	WARN_ON_ONCE(!list_empty(&vn->listeners));
+	vmmig_auth_net_exit(&vn->auth);
 	mutex_destroy(&vn->lock);
 }
 

@@ -50,13 +50,16 @@
  *	-EINVAL: bad family/address, @channels 0 or > VMMIG_MAX_CHANNELS,
  *	unknown @compression, @level out of the codec's range;
  *	-ECONNREFUSED: nobody accepting there; -ETIMEDOUT; -ENXIO: the peer
- *	has no region with one of our ids, or one of a different length.
+ *	has no region with one of our ids, or one of a different length;
+ *	-ECONNRESET: the peer had too many handshakes in flight; the
+ *	errors of AUTHENTICATION below. On any error the session stays NEW.
  *
  * VMMIG_IOC_ACCEPT (struct vmmig_accept, NEW state, destination)
  *	Waits for a source to connect to @port in the caller's network
  *	namespace, up to @timeout_ms (0: until a signal). The module owns the
  *	listening socket while at least one session waits in ACCEPT. On
- *	return the session is ACTIVE and the peer fields are filled in.
+ *	return the session is ACTIVE and the peer fields are filled in. A
+ *	source that fails the handshake does not end the wait.
  *	-ETIMEDOUT; -EINTR; -EADDRINUSE: the port is taken by a non-vmmig socket.
  *
  * VMMIG_IOC_SEND_DIRTY (struct vmmig_dirty, ACTIVE, source)
@@ -93,6 +96,19 @@
  *
  * VMMIG_IOC_GET_STATS (struct vmmig_stats, any state, either side)
  *
+ * VMMIG_IOC_SET_AUTH (struct vmmig_auth, NEW state, both sides)
+ *	Gives this session its own authentication, replacing the host's
+ *	settings for it (AUTHENTICATION below): @mode PSK with the 32-byte
+ *	pre-shared key in @key, or KEYPAIR with this side's X25519 private
+ *	key in @key, the one peer public key it accepts in @peer_key and
+ *	what that peer may do in @peer_allow; VMMIG_AUTH_ENCRYPT turns on
+ *	encryption. A second call replaces the first. The key is copied and
+ *	wiped from the module's copy of the argument; it cannot be read back.
+ *	-EINVAL: @mode NONE or unknown, an all-zero @key or @peer_key, a
+ *	private key whose public key is the low-order point, @peer_key equal
+ *	to our own public key, @peer_allow empty or with unknown bits, or
+ *	@peer_key / @peer_allow set in PSK mode.
+ *
  * DIRTY BITMAPS
  * -------------
  * Exactly as KVM_GET_DIRTY_LOG returns them: one bit per 4 KiB page, in an
@@ -114,6 +130,36 @@
  * --------
  * A page is always sent on the same channel (chosen from its region and
  * page index), so a page sent in two rounds lands as its newer copy.
+ *
+ * AUTHENTICATION
+ * --------------
+ * Every channel is authenticated both ways in the kernel before the
+ * destination takes a page or blob from it (Documentation/security.md).
+ * A session uses the host's settings (set over netlink), or its own
+ * (VMMIG_IOC_SET_AUTH); with neither, mode NONE: no authentication.
+ *   PSK: both hosts hold the same 32-byte key; each proves it with an
+ *	HMAC-SHA256 over the handshake, which carries fresh nonces and
+ *	ephemeral X25519 keys from both sides.
+ *   KEYPAIR: each host has an X25519 key pair and a list of peer public
+ *	keys, each allowed to send migrations to this host
+ *	(VMMIG_PEER_SEND), receive them from it (VMMIG_PEER_RECEIVE), or
+ *	both. The destination accepts a source whose key is listed with
+ *	SEND; the source accepts a destination listed with RECEIVE.
+ *   VMMIG_AUTH_ENCRYPT: every channel carries kTLS (the TLS 1.3 record
+ *	layer, AES-GCM-128) with keys derived from its handshake. Needs PSK
+ *	or KEYPAIR, and both sides must agree.
+ * CONNECT fails, and nothing is sent, with:
+ *	-EKEYREJECTED: a peer's proof did not verify (a different PSK, a
+ *	forged or replayed handshake), or the two sides use different
+ *	modes (one of them none);
+ *	-ENOKEY: the peer's public key is not in the peer list (or is not
+ *	the session's @peer_key);
+ *	-EPERM: the peer is listed but not allowed this direction (the
+ *	destination needs SEND from the source, the source RECEIVE from the
+ *	destination), or not from this address;
+ *	-ENOPROTOOPT: encryption on one side only.
+ * The destination's ACCEPT is not ended by a failed handshake: it keeps
+ * waiting for a source that passes. The host counts the failures.
  */
 #ifndef _UAPI_LINUX_VMMIG_H
 #define _UAPI_LINUX_VMMIG_H
@@ -260,6 +306,32 @@ struct vmmig_stats {
 	__u64 incompressible_pages; /* pages that went as they are */
 	__u64 comp_bytes_in;	/* their bytes before */
 	__u64 comp_bytes_out;	/* and on the wire (payload, headers excluded) */
+	__u32 auth;		/* enum vmmig_auth_mode the session used */
+	__u32 encrypted;	/* 1: its channels carry kTLS */
+};
+
+enum vmmig_auth_mode {
+	VMMIG_AUTH_NONE = 0,
+	VMMIG_AUTH_PSK,
+	VMMIG_AUTH_KEYPAIR,
+	__VMMIG_AUTH_MAX,
+};
+
+#define VMMIG_KEY_LEN		32	/* PSK, X25519 private and public keys */
+
+/* What a peer in a KEYPAIR peer list may do. */
+#define VMMIG_PEER_SEND		0x1	/* send migrations to this host */
+#define VMMIG_PEER_RECEIVE	0x2	/* receive migrations from this host */
+
+#define VMMIG_AUTH_ENCRYPT	0x1	/* kTLS on every channel */
+
+struct vmmig_auth {
+	__u32 size;
+	__u32 flags;		/* VMMIG_AUTH_* */
+	__u32 mode;		/* enum vmmig_auth_mode: PSK or KEYPAIR */
+	__u32 peer_allow;	/* KEYPAIR: VMMIG_PEER_*; PSK: 0 */
+	__u8 key[VMMIG_KEY_LEN];	/* PSK, or our X25519 private key */
+	__u8 peer_key[VMMIG_KEY_LEN];	/* KEYPAIR: the peer's public key */
 };
 
 #define VMMIG_IOC_TYPE		0xB9
@@ -275,5 +347,6 @@ struct vmmig_stats {
 #define VMMIG_IOC_ABORT		_IO(VMMIG_IOC_TYPE, 0x08)
 #define VMMIG_IOC_WAIT_EVENT	_IOWR(VMMIG_IOC_TYPE, 0x09, struct vmmig_event)
 #define VMMIG_IOC_GET_STATS	_IOWR(VMMIG_IOC_TYPE, 0x0a, struct vmmig_stats)
+#define VMMIG_IOC_SET_AUTH	_IOW(VMMIG_IOC_TYPE, 0x0b, struct vmmig_auth)
 
 #endif /* _UAPI_LINUX_VMMIG_H */
