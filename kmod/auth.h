@@ -34,9 +34,14 @@
  * so that one netlink SET is all or nothing, whatever order its attributes
  * come in. Every setter and vmmig_auth_commit() returns 0 or -errno and,
  * on error, points *msg at a static sentence for the netlink extack (each
- * one is listed in Documentation/security.md). Keys are write-only: a dump
- * takes vmmig_auth_get() and shows vmmig_auth_fingerprint() of the PSK and
- * of each public key, never a key.
+ * one is listed in Documentation/security.md). A "replace peers" flag is
+ * vmmig_auth_peers_clear() before the peer_set calls.
+ *
+ * Keys are write-only. A dump takes vmmig_auth_get() and shows @mode,
+ * @encrypt, vmmig_auth_fingerprint() of @psk if @has_psk and of
+ * @public_key if @has_keypair, the limits, and per peer its name, the
+ * fingerprint of its key, @allow and its address; never @psk or
+ * @private_key. vmmig_auth_counters() gives the handshake counters.
  *
  * Locking: vmmig_auth_net.lock guards the published pointer: commits swap
  * it, vmmig_auth_get() takes a reference under it. A config is freed, its

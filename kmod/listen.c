@@ -14,6 +14,8 @@
  * or the work releases). A handshake never keeps a session pointer
  * outside it: it picks again under it after waiting on the network.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kthread.h>
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -51,6 +53,8 @@ struct vmmig_incoming {
 	struct work_struct work;
 	struct delayed_work expire;	/* the handshake timeout */
 	bool expired;
+	int err;			/* why it failed */
+	bool by_source;			/* the source refused us, not we it */
 };
 
 /* The peer's address, IPv4-mapped IPv6 turned back into IPv4. */
@@ -290,6 +294,7 @@ static enum vmmig_auth_counter vmmig_welcome_plain(struct vmmig_incoming *in,
 	if (!ret && !status)
 		vmmig_join(s, in, hs);
 	mutex_unlock(&vn->lock);
+	in->err = status ?: ret;
 	return ret && !status ? VMMIG_HS_PROTOCOL : vmmig_counter(status, false);
 }
 
@@ -315,15 +320,17 @@ static enum vmmig_auth_counter vmmig_welcome_auth(struct vmmig_incoming *in,
 	mutex_unlock(&vn->lock);
 
 	ret = vmmig_hs_send_welcome(hs, ch, status, used);
+	in->err = status ?: ret;
 	if (ret || status) {
 		result = status ? vmmig_counter(status, false) : VMMIG_HS_PROTOCOL;
 		goto out;
 	}
 	ret = vmmig_hs_recv_proof(hs, ch);
+	in->err = ret;
 	if (ret) {
 		/* The source refused us, and said why; or it went away. */
-		result = ret == -EPROTO || ret == -ECONNRESET || ret == -ETIMEDOUT ||
-			 ret == -EPIPE ? VMMIG_HS_PROTOCOL : vmmig_counter(ret, true);
+		in->by_source = ret == -EKEYREJECTED || ret == -ENOKEY || ret == -EPERM;
+		result = in->by_source ? vmmig_counter(ret, true) : VMMIG_HS_PROTOCOL;
 		goto out;
 	}
 	/* The Diffie-Hellmans of KEYPAIR mode, outside the lock. */
@@ -340,6 +347,7 @@ static enum vmmig_auth_counter vmmig_welcome_auth(struct vmmig_incoming *in,
 	if (!ret && !status)
 		vmmig_join(s, in, hs);
 	mutex_unlock(&vn->lock);
+	in->err = status ?: ret;
 	result = ret && !status ? VMMIG_HS_PROTOCOL : vmmig_counter(status, true);
 out:
 	vmmig_auth_put(used);
@@ -361,6 +369,34 @@ static void vmmig_incoming_expire(struct work_struct *work)
 	mutex_unlock(&vn->lock);
 }
 
+static const char *const vmmig_hs_failure[] = {
+	[VMMIG_HS_BAD_KEY] = "bad proof",
+	[VMMIG_HS_MODE_MISMATCH] = "other authentication mode",
+	[VMMIG_HS_UNKNOWN_PEER] = "unknown peer key",
+	[VMMIG_HS_NOT_ALLOWED] = "peer not allowed",
+	[VMMIG_HS_ENCRYPT_MISMATCH] = "encryption on one side only",
+	[VMMIG_HS_REFUSED] = "refused",
+	[VMMIG_HS_PROTOCOL] = "broken off or malformed",
+	[VMMIG_HS_TIMEOUT] = "timed out",
+	[VMMIG_HS_BUSY] = "too many handshakes in flight",
+};
+
+/*
+ * Until the counters can be dumped, and for whoever reads the log then:
+ * who failed, why, and in keypair mode with which key.
+ */
+static void vmmig_incoming_log(const struct vmmig_incoming *in, const struct vmmig_hs *hs,
+			       enum vmmig_auth_counter result)
+{
+	char fpr[VMMIG_FPR_LEN] = "";
+
+	if (hs && vmmig_hs_mode(hs) == VMMIG_AUTH_KEYPAIR)
+		vmmig_auth_fingerprint(vmmig_hs_peer_static(hs), fpr);
+	pr_info_ratelimited("handshake from %pISpc on port %u failed: %s%s (%d)%s%s\n",
+			    &in->from, in->l->port, in->by_source ? "the source says " : "",
+			    vmmig_hs_failure[result], in->err, *fpr ? ", peer key " : "", fpr);
+}
+
 static void vmmig_incoming_work(struct work_struct *work)
 {
 	struct vmmig_incoming *in = container_of(work, struct vmmig_incoming, work);
@@ -372,13 +408,13 @@ static void vmmig_incoming_work(struct work_struct *work)
 	struct socket *sock;
 
 	ch.ops->set_timeout(&ch, msecs_to_jiffies(in->host->handshake_timeout_ms));
-	if (hs && !vmmig_hs_recv_hello(hs, &ch)) {
+	in->err = hs ? vmmig_hs_recv_hello(hs, &ch) : -ENOMEM;
+	if (!in->err) {
 		if (vmmig_hs_mode(hs) == VMMIG_AUTH_NONE)
 			result = vmmig_welcome_plain(in, hs, &ch);
 		else
 			result = vmmig_welcome_auth(in, hs, &ch);
 	}
-	vmmig_hs_free(hs);
 	cancel_delayed_work_sync(&in->expire);
 
 	mutex_lock(&vn->lock);
@@ -391,6 +427,9 @@ static void vmmig_incoming_work(struct work_struct *work)
 	mutex_unlock(&vn->lock);
 
 	vmmig_auth_count(&vn->auth, result);
+	if (result != VMMIG_HS_OK)
+		vmmig_incoming_log(in, hs, result);
+	vmmig_hs_free(hs);
 	if (sock)
 		sock_release(sock);
 	vmmig_auth_put(in->host);
@@ -414,6 +453,7 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 	in->l = l;
 	in->sock = sock;
 	in->host = host;
+	in->err = -EBUSY;
 	vmmig_peer_addr(sock, &in->from);
 	INIT_WORK(&in->work, vmmig_incoming_work);
 	INIT_DELAYED_WORK(&in->expire, vmmig_incoming_expire);
@@ -421,8 +461,9 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 	mutex_lock(&vn->lock);
 	if (l->in_flight >= host->max_handshakes) {
 		mutex_unlock(&vn->lock);
-		kfree(in);
 		vmmig_auth_count(&vn->auth, VMMIG_HS_BUSY);
+		vmmig_incoming_log(in, NULL, VMMIG_HS_BUSY);
+		kfree(in);
 		goto drop;
 	}
 	list_add_tail(&in->node, &l->incoming);

@@ -338,6 +338,7 @@ FIXTURE_VARIANT(refuse) {
 	struct spec bad;
 	struct spec good;		/* mode ~0: no source can pass */
 	int error;
+	const char *log;		/* what the destination logs */
 };
 
 #define NOBODY		{ .mode = ~0U }
@@ -345,48 +346,58 @@ FIXTURE_VARIANT(refuse) {
 FIXTURE_VARIANT_ADD(refuse, psk_wrong_key) {
 	.dst = PSK(psk_a, 0), .bad = PSK(psk_b, 0), .good = PSK(psk_a, 0),
 	.error = EKEYREJECTED,
+	.log = "failed: bad proof",
 };
 
 FIXTURE_VARIANT_ADD(refuse, psk_to_host_without_auth) {
 	.dst = NONE, .bad = PSK(psk_a, 0), .good = NONE, .error = EKEYREJECTED,
+	.log = "failed: other authentication mode",
 };
 
 FIXTURE_VARIANT_ADD(refuse, no_auth_to_psk_host) {
 	.dst = PSK(psk_a, 0), .bad = NONE, .good = PSK(psk_a, 0), .error = EKEYREJECTED,
+	.log = "failed: other authentication mode",
 };
 
 FIXTURE_VARIANT_ADD(refuse, psk_to_keypair_host) {
 	.dst = DST_KP(0), .bad = PSK(psk_a, 0), .good = SRC_KP(0), .error = EKEYREJECTED,
+	.log = "failed: other authentication mode",
 };
 
 FIXTURE_VARIANT_ADD(refuse, unknown_source) {
 	.dst = DST_KP(0), .bad = KP(carol_priv, bob_pub, VMMIG_PEER_RECEIVE, 0),
 	.good = SRC_KP(0), .error = ENOKEY,
+	.log = "failed: unknown peer key (-126), peer key 6ced7e1a82a63502",
 };
 
 FIXTURE_VARIANT_ADD(refuse, unknown_destination) {
 	.dst = DST_KP(0), .bad = KP(alice_priv, carol_pub, VMMIG_PEER_RECEIVE, 0),
 	.good = SRC_KP(0), .error = ENOKEY,
+	.log = "failed: the source says unknown peer key (-126), peer key 300c9c9603b92a4b",
 };
 
 FIXTURE_VARIANT_ADD(refuse, source_allowed_only_to_receive) {
 	.dst = KP(bob_priv, alice_pub, VMMIG_PEER_RECEIVE, 0), .bad = SRC_KP(0),
 	.good = NOBODY, .error = EPERM,
+	.log = "failed: peer not allowed (-1), peer key 300c9c9603b92a4b",
 };
 
 FIXTURE_VARIANT_ADD(refuse, destination_allowed_only_to_send) {
 	.dst = DST_KP(0), .bad = KP(alice_priv, bob_pub, VMMIG_PEER_SEND, 0),
 	.good = SRC_KP(0), .error = EPERM,
+	.log = "failed: the source says peer not allowed (-1)",
 };
 
 FIXTURE_VARIANT_ADD(refuse, encryption_on_source_only) {
 	.dst = PSK(psk_a, 0), .bad = PSK(psk_a, VMMIG_AUTH_ENCRYPT), .good = PSK(psk_a, 0),
 	.error = ENOPROTOOPT,
+	.log = "failed: encryption on one side only",
 };
 
 FIXTURE_VARIANT_ADD(refuse, encryption_on_destination_only) {
 	.dst = DST_KP(VMMIG_AUTH_ENCRYPT), .bad = SRC_KP(0),
 	.good = SRC_KP(VMMIG_AUTH_ENCRYPT), .error = ENOPROTOOPT,
+	.log = "failed: encryption on one side only",
 };
 
 FIXTURE_SETUP(refuse)
@@ -412,6 +423,22 @@ FIXTURE_TEARDOWN(refuse)
 	vt_netns_teardown();
 }
 
+/* The kernel log from @fd on: does a line hold both @a and @b? */
+static bool kmsg_has(int fd, const char *a, const char *b)
+{
+	char rec[8192];
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		found |= strstr(rec, a) && strstr(rec, b);
+	}
+	return found;
+}
+
 TEST_F_TIMEOUT(refuse, fails_and_destination_keeps_waiting, 300)
 {
 	bool nobody = variant->good.mode == ~0U;
@@ -419,11 +446,14 @@ TEST_F_TIMEOUT(refuse, fails_and_destination_keeps_waiting, 300)
 			       .port = 6634, .accept_ms = nobody ? 4000 : 60000,
 			       .res = self->res };
 	unsigned char *copy = malloc(PAGES * PG);
+	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct vmmig_stats st;
 	pid_t pid;
 	int fd, i;
 
 	ASSERT_NE(NULL, copy);
+	ASSERT_LE(0, kmsg);
+	lseek(kmsg, 0, SEEK_END);
 	memcpy(copy, self->src, PAGES * PG);
 	pid = dest_start(&a);
 	ASSERT_LE(0, pid);
@@ -444,6 +474,10 @@ TEST_F_TIMEOUT(refuse, fails_and_destination_keeps_waiting, 300)
 	EXPECT_TRUE(all_fill(self->dst, PAGES * PG));
 	EXPECT_EQ(0, memcmp(copy, self->src, PAGES * PG));
 	free(copy);
+	/* The destination tells its admin who failed and why (rate-limited). */
+	EXPECT_TRUE(kmsg_has(kmsg, "vmmig: handshake from " VT_ADDR_A ":", variant->log))
+		TH_LOG("no log line with \"%s\"", variant->log);
+	close(kmsg);
 
 	if (nobody) {
 		ASSERT_EQ(0, child_wait(pid));
