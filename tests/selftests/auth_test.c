@@ -265,6 +265,7 @@ FIXTURE_VARIANT_ADD(mig, keypair_both_ways_encrypted_lz4) {
 FIXTURE_SETUP(mig)
 {
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -403,6 +404,7 @@ FIXTURE_VARIANT_ADD(refuse, encryption_on_destination_only) {
 FIXTURE_SETUP(refuse)
 {
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -530,6 +532,7 @@ FIXTURE_SETUP(two)
 	int i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -660,6 +663,7 @@ FIXTURE_VARIANT_ADD(capture, keypair_encrypted) {
 FIXTURE_SETUP(capture)
 {
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -882,6 +886,7 @@ FIXTURE(fake) {
 FIXTURE_SETUP(fake)
 {
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->dst = map_shared(PAGES * PG);
 	self->res = map_shared(sizeof(*self->res));

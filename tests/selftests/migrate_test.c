@@ -158,6 +158,7 @@ FIXTURE_SETUP(mig)
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->len = variant->mib * MIB;
 	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
@@ -294,6 +295,8 @@ FIXTURE(ioc) {
 
 FIXTURE_SETUP(ioc)
 {
+	/* These sessions live in the namespace the tests run in. */
+	ASSERT_EQ(0, vt_ctl(NULL, "enable"));
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);
 	self->mem = mmap(NULL, IOC_PAGES * PG, PROT_READ | PROT_WRITE,
@@ -512,6 +515,7 @@ FIXTURE_SETUP(pair)
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAIR_PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -749,6 +753,7 @@ FIXTURE_SETUP(mixed)
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, MIXED_PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -823,6 +828,7 @@ TEST(unknown_region_id_refused)
 	pid_t pid;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	src = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	dst = map_shared(64 * PG);
