@@ -65,7 +65,6 @@ struct vmmig_net;
 struct vmmig_session;
 
 #define VMMIG_PEER_NAME_MAX		32	/* bytes, with the NUL */
-#define VMMIG_MAX_PEERS			256
 #define VMMIG_FPR_LEN			17	/* 16 hex digits and a NUL */
 
 /* Handshake limits, per listener (a host's port). */

@@ -382,19 +382,30 @@ static const char *const vmmig_hs_failure[] = {
 };
 
 /*
- * Until the counters can be dumped, and for whoever reads the log then:
- * who failed, why, and in keypair mode with which key.
+ * Tell the host's admin who failed, why, and in keypair mode with which
+ * key: in the kernel log (rate-limited) and as a refused event on the
+ * netlink events group.
  */
 static void vmmig_incoming_log(const struct vmmig_incoming *in, const struct vmmig_hs *hs,
 			       enum vmmig_auth_counter result)
 {
+	struct vmmig_notice n = {
+		.event = VMMIG_NOTIFY_REFUSED, .role = VMMIG_ROLE_DESTINATION,
+		.peer = &in->from, .error = in->err < 0 ? -in->err : 0,
+	};
 	char fpr[VMMIG_FPR_LEN] = "";
+	char msg[160];
 
 	if (hs && vmmig_hs_mode(hs) == VMMIG_AUTH_KEYPAIR)
 		vmmig_auth_fingerprint(vmmig_hs_peer_static(hs), fpr);
 	pr_info_ratelimited("handshake from %pISpc on port %u failed: %s%s (%d)%s%s\n",
 			    &in->from, in->l->port, in->by_source ? "the source says " : "",
 			    vmmig_hs_failure[result], in->err, *fpr ? ", peer key " : "", fpr);
+	snprintf(msg, sizeof(msg), "handshake from %pISc failed: %s%s%s%s",
+		 &in->from, in->by_source ? "the source says " : "",
+		 vmmig_hs_failure[result], *fpr ? ", peer key " : "", fpr);
+	n.msg = msg;
+	vmmig_nl_notify(in->l->net, &n);
 }
 
 static void vmmig_incoming_work(struct work_struct *work)

@@ -198,6 +198,20 @@
  * VMMIG_CMD_SESSION_EVENT, multicast group VMMIG_MCGRP_EVENTS: a session
  *	started, finished or aborted (ERROR: why), or a session or incoming
  *	connection was refused (ERROR, MESSAGE: why).
+ * VMMIG_CMD_GET_PEER (dump): the peer list, one message per peer: NAME,
+ *	FINGERPRINT, ALLOW, and ADDR4 or ADDR6 if it has one; never its key.
+ * VMMIG_CMD_ADD_PEER (do, admin): NAME, PUBLIC_KEY, ALLOW, optionally
+ *	ADDR4 or ADDR6 (the only address it may connect from or be reached
+ *	at); replaces the peer of that name if there is one. -EINVAL "peer
+ *	name missing", "peer public-key missing", "peer allow missing (send,
+ *	receive or both)", "give at most one of addr4 and addr6", "the public
+ *	key is all zero", "a peer has this host's own public key"; -EEXIST
+ *	"another peer has this public key"; -ENOSPC "the peer list is full
+ *	(256 peers)".
+ * VMMIG_CMD_DEL_PEER (do, admin): NAME. -ENOENT 'no peer named "NAME"'.
+ * A failed incoming handshake is a refused event too: MESSAGE says
+ *	"handshake from ADDR:PORT failed: REASON[, peer key FINGERPRINT]",
+ *	ERROR the errno of AUTHENTICATION above.
  *
  * The settings, and what they change:
  * INCOMING, OUTGOING (both 0 at first): ACCEPT with incoming disabled and
@@ -214,6 +228,21 @@
  *	CONNECT/ACCEPT, both directions together. One more fails at once
  *	with -EBUSY and a refused event "maximum concurrent migrations
  *	reached (N)".
+ * AUTH_MODE (VMMIG_AUTH_NONE), PSK, PRIVATE_KEY, ENCRYPTION (0): what a
+ *	session without VMMIG_IOC_SET_AUTH uses (AUTHENTICATION above), on
+ *	the channels that start after the change. PSK and PRIVATE_KEY are
+ *	write only: GET_HOST gives PSK_FINGERPRINT, and PUBLIC_KEY with
+ *	PUBLIC_KEY_FINGERPRINT. A SET that leaves the mode without its key,
+ *	or encryption on without a mode, is refused whole: -EINVAL "psk mode
+ *	needs a pre-shared key", "keypair mode needs this host's private
+ *	key", "encryption needs an authentication mode (psk or keypair)",
+ *	"the pre-shared key is all zero", "the private key is all zero";
+ *	-ERANGE for a key that is not VMMIG_KEY_LEN bytes.
+ * HANDSHAKE_TIMEOUT_MS (5000, 100..60000; -ERANGE "the handshake timeout
+ *	is 100 to 60000 ms"), MAX_HANDSHAKES (16, 1..1024): each incoming
+ *	handshake must end within the timeout; past MAX_HANDSHAKES in flight
+ *	on a port, a new connection is reset at once.
+ * HS_OK .. HS_BUSY (read only): incoming handshakes by outcome.
  * PERFORMANCE (VMMIG_PERF_COMPRESSION), CHANNELS (VMMIG_DEFAULT_CHANNELS),
  *	COMPRESSION (VMMIG_COMP_LZ4): what CONNECT with
  *	VMMIG_CONNECT_HOST_DEFAULTS uses: tcp is VMMIG_COMP_NONE,
@@ -379,6 +408,7 @@ enum vmmig_auth_mode {
 };
 
 #define VMMIG_KEY_LEN		32	/* PSK, X25519 private and public keys */
+#define VMMIG_MAX_PEERS		256	/* entries in a host's peer list */
 
 /* What a peer in a KEYPAIR peer list may do. */
 #define VMMIG_PEER_SEND		0x1	/* send migrations to this host */
@@ -455,6 +485,25 @@ enum vmmig_host_attr {
 	VMMIG_A_HOST_REFUSED_DISABLED,	/* u64, read only */
 	VMMIG_A_HOST_REFUSED_BUSY,	/* u64, read only */
 	VMMIG_A_HOST_PAD,
+	VMMIG_A_HOST_AUTH_MODE,		/* u32 enum vmmig_auth_mode */
+	VMMIG_A_HOST_PSK,		/* VMMIG_KEY_LEN bytes, write only */
+	VMMIG_A_HOST_PRIVATE_KEY,	/* VMMIG_KEY_LEN bytes, write only */
+	VMMIG_A_HOST_PUBLIC_KEY,	/* VMMIG_KEY_LEN bytes, read only */
+	VMMIG_A_HOST_PSK_FINGERPRINT,	/* string, read only */
+	VMMIG_A_HOST_PUBLIC_KEY_FINGERPRINT,	/* string, read only */
+	VMMIG_A_HOST_ENCRYPTION,	/* u8 0/1 */
+	VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS,	/* u32 100..60000 */
+	VMMIG_A_HOST_MAX_HANDSHAKES,	/* u32 1..1024 */
+	VMMIG_A_HOST_HS_OK,		/* u64 handshake counters, read only */
+	VMMIG_A_HOST_HS_BAD_KEY,
+	VMMIG_A_HOST_HS_MODE_MISMATCH,
+	VMMIG_A_HOST_HS_UNKNOWN_PEER,
+	VMMIG_A_HOST_HS_NOT_ALLOWED,
+	VMMIG_A_HOST_HS_ENCRYPT_MISMATCH,
+	VMMIG_A_HOST_HS_REFUSED,
+	VMMIG_A_HOST_HS_PROTOCOL,
+	VMMIG_A_HOST_HS_TIMEOUT,
+	VMMIG_A_HOST_HS_BUSY,
 
 	__VMMIG_A_HOST_MAX,
 	VMMIG_A_HOST_MAX = (__VMMIG_A_HOST_MAX - 1)
@@ -494,6 +543,19 @@ enum vmmig_sess_attr {
 	VMMIG_A_SESS_MAX = (__VMMIG_A_SESS_MAX - 1)
 };
 
+/* One entry of a host's peer list (KEYPAIR mode). */
+enum vmmig_peer_attr {
+	VMMIG_A_PEER_NAME = 1,		/* string, 1..31 bytes */
+	VMMIG_A_PEER_PUBLIC_KEY,	/* VMMIG_KEY_LEN bytes, write only */
+	VMMIG_A_PEER_FINGERPRINT,	/* string, read only */
+	VMMIG_A_PEER_ALLOW,		/* u32 VMMIG_PEER_SEND | VMMIG_PEER_RECEIVE */
+	VMMIG_A_PEER_ADDR4,		/* 4 bytes: the only address it may use */
+	VMMIG_A_PEER_ADDR6,		/* 16 bytes */
+
+	__VMMIG_A_PEER_MAX,
+	VMMIG_A_PEER_MAX = (__VMMIG_A_PEER_MAX - 1)
+};
+
 enum vmmig_cmd {
 	VMMIG_CMD_GET_HOST = 1,
 	VMMIG_CMD_SET_HOST,
@@ -502,6 +564,9 @@ enum vmmig_cmd {
 	VMMIG_CMD_DEL_NETWORK,
 	VMMIG_CMD_GET_SESSION,
 	VMMIG_CMD_SESSION_EVENT,
+	VMMIG_CMD_GET_PEER,
+	VMMIG_CMD_ADD_PEER,
+	VMMIG_CMD_DEL_PEER,
 
 	__VMMIG_CMD_MAX,
 	VMMIG_CMD_MAX = (__VMMIG_CMD_MAX - 1)
