@@ -401,7 +401,7 @@ static void vmmig_incoming_log(const struct vmmig_incoming *in, const struct vmm
 	pr_info_ratelimited("handshake from %pISpc on port %u failed: %s%s (%d)%s%s\n",
 			    &in->from, in->l->port, in->by_source ? "the source says " : "",
 			    vmmig_hs_failure[result], in->err, *fpr ? ", peer key " : "", fpr);
-	snprintf(msg, sizeof(msg), "handshake from %pISc failed: %s%s%s%s",
+	snprintf(msg, sizeof(msg), "handshake from %pISpc failed: %s%s%s%s",
 		 &in->from, in->by_source ? "the source says " : "",
 		 vmmig_hs_failure[result], *fpr ? ", peer key " : "", fpr);
 	n.msg = msg;
