@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Authentication and encryption between two "hosts" (network namespaces
- * joined by veth), with per-session settings (VMMIG_IOC_SET_AUTH):
+ * joined by veth), with per-session settings (VMMIG_IOC_SET_AUTH) and
+ * with host settings made through vmmigctl (the "host_" variants):
  * migrations that must work, settings that must be refused with the
  * documented errno while the destination's memory stays untouched and its
  * ACCEPT keeps waiting, hand-written peers that forge, replay and reflect
@@ -72,13 +73,17 @@ static const __u8 carol_pub[32] = {
 static const __u8 psk_a[32] = { [0 ... 31] = 0xa1 };
 static const __u8 psk_b[32] = { [0 ... 31] = 0xb2 };
 
-/* One side's settings; mode NONE: no SET_AUTH at all. */
+/*
+ * One side's settings; mode NONE: no SET_AUTH at all. @host: not the
+ * session's but its host's, set with vmmigctl before the test.
+ */
 struct spec {
 	__u32 mode;
 	__u32 flags;
 	const __u8 *key;
 	const __u8 *peer;
 	__u32 allow;
+	bool host;
 };
 
 #define NONE		{ .mode = VMMIG_AUTH_NONE }
@@ -88,12 +93,78 @@ struct spec {
 /* The usual pair: Alice (host A) sends to Bob (host B). */
 #define SRC_KP(f)	KP(alice_priv, bob_pub, VMMIG_PEER_RECEIVE, f)
 #define DST_KP(f)	KP(bob_priv, alice_pub, VMMIG_PEER_SEND, f)
+/* The same as host settings. */
+#define HOST_PSK(k, f)	{ .mode = VMMIG_AUTH_PSK, .flags = (f), .key = (k), .host = true }
+#define HOST_KP(k, p, a, f) { .mode = VMMIG_AUTH_KEYPAIR, .flags = (f), .key = (k), \
+			      .peer = (p), .allow = (a), .host = true }
+#define HOST_SRC_KP(f)	HOST_KP(alice_priv, bob_pub, VMMIG_PEER_RECEIVE, f)
+#define HOST_DST_KP(f)	HOST_KP(bob_priv, alice_pub, VMMIG_PEER_SEND, f)
 
 static int apply(int fd, const struct spec *sp)
 {
-	if (sp->mode == VMMIG_AUTH_NONE)
+	if (sp->mode == VMMIG_AUTH_NONE || sp->host)
 		return 0;
 	return vt_set_auth(fd, sp->mode, sp->flags, sp->key, sp->peer, sp->allow);
+}
+
+static void base64(char out[45], const __u8 key[32])
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned int i, o = 0;
+	__u32 v;
+
+	for (i = 0; i < 32; i += 3) {
+		v = key[i] << 16 | (i + 1 < 32 ? key[i + 1] << 8 : 0) |
+		    (i + 2 < 32 ? key[i + 2] : 0);
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < 32 ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < 32 ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/*
+ * Host @ns takes @sp through vmmigctl, as an admin would: the key in a
+ * file, the peer (named "peer") on the command line.
+ */
+static int host_apply(const char *ns, const struct spec *sp)
+{
+	static const char *const allow[] = { "?", "send", "receive", "both" };
+	const char *enc = sp->flags & VMMIG_AUTH_ENCRYPT ? "on" : "off";
+	char path[64], args[256], text[45];
+	FILE *f;
+	int rc;
+
+	if (sp->mode == VMMIG_AUTH_NONE)
+		return vt_ctl(ns, "set encryption off auth none");
+	snprintf(path, sizeof(path), "/tmp/vmmig-auth-test-%s.key", ns);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	base64(text, sp->key);
+	fprintf(f, "%s\n", text);
+	fclose(f);
+	snprintf(args, sizeof(args), "set auth %s %s %s encryption %s",
+		 sp->mode == VMMIG_AUTH_PSK ? "psk" : "keypair",
+		 sp->mode == VMMIG_AUTH_PSK ? "key-file" : "private-key-file", path, enc);
+	rc = vt_ctl(ns, args);
+	unlink(path);
+	if (rc || sp->mode != VMMIG_AUTH_KEYPAIR)
+		return rc;
+	base64(text, sp->peer);
+	snprintf(args, sizeof(args), "peer add peer pubkey %s allow %s", text,
+		 allow[sp->allow & 3]);
+	return vt_ctl(ns, args);
+}
+
+/* Both hosts' settings, for the variants that have them. */
+static int hosts_apply(const struct spec *src, const struct spec *dst)
+{
+	if (src->host && host_apply(VT_NS_A, src))
+		return -1;
+	return dst->host ? host_apply(VT_NS_B, dst) : 0;
 }
 
 static void *map_shared(size_t len)
@@ -262,10 +333,21 @@ FIXTURE_VARIANT_ADD(mig, keypair_both_ways_encrypted_lz4) {
 	.channels = 3, .compression = VMMIG_COMP_LZ4, .port = 6633,
 };
 
+FIXTURE_VARIANT_ADD(mig, host_psk_encrypted) {
+	.src = HOST_PSK(psk_a, VMMIG_AUTH_ENCRYPT), .dst = HOST_PSK(psk_a, VMMIG_AUTH_ENCRYPT),
+	.channels = 2, .port = 6638,
+};
+
+FIXTURE_VARIANT_ADD(mig, host_keypair_encrypted) {
+	.src = HOST_SRC_KP(VMMIG_AUTH_ENCRYPT), .dst = HOST_DST_KP(VMMIG_AUTH_ENCRYPT),
+	.channels = 2, .port = 6639,
+};
+
 FIXTURE_SETUP(mig)
 {
 	ASSERT_EQ(0, vt_netns_setup());
 	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, hosts_apply(&variant->src, &variant->dst));
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -302,7 +384,7 @@ TEST_F_TIMEOUT(mig, migrates, 300)
 	ASSERT_EQ(0, connect_spec(self->fd, &variant->src, variant->port, variant->channels,
 				  variant->compression));
 	/* Settings belong to a NEW session. */
-	EXPECT_EQ(-EBADFD, apply(self->fd, &variant->src));
+	EXPECT_EQ(-EBADFD, vt_set_auth(self->fd, VMMIG_AUTH_PSK, 0, psk_a, NULL, 0));
 	ASSERT_EQ(0, migrate(self->fd));
 	ASSERT_EQ(0, vt_stats(self->fd, &st));
 	EXPECT_EQ(VMMIG_STATE_FINISHED, st.state);
@@ -401,10 +483,35 @@ FIXTURE_VARIANT_ADD(refuse, encryption_on_destination_only) {
 	.log = "failed: encryption on one side only",
 };
 
+/* The same refusals with the hosts' settings, made through vmmigctl. */
+FIXTURE_VARIANT_ADD(refuse, host_psk_wrong_key) {
+	.dst = HOST_PSK(psk_a, 0), .bad = HOST_PSK(psk_b, 0), .good = HOST_PSK(psk_a, 0),
+	.error = EKEYREJECTED, .log = "failed: bad proof",
+};
+
+FIXTURE_VARIANT_ADD(refuse, host_unknown_source) {
+	.dst = HOST_DST_KP(0), .bad = HOST_KP(carol_priv, bob_pub, VMMIG_PEER_RECEIVE, 0),
+	.good = HOST_SRC_KP(0), .error = ENOKEY,
+	.log = "failed: unknown peer key (-126), peer key 6ced7e1a82a63502",
+};
+
+FIXTURE_VARIANT_ADD(refuse, host_source_allowed_only_to_receive) {
+	.dst = HOST_KP(bob_priv, alice_pub, VMMIG_PEER_RECEIVE, 0), .bad = HOST_SRC_KP(0),
+	.good = NOBODY, .error = EPERM,
+	.log = "failed: peer not allowed (-1), peer key 300c9c9603b92a4b",
+};
+
+FIXTURE_VARIANT_ADD(refuse, host_encryption_on_destination_only) {
+	.dst = HOST_DST_KP(VMMIG_AUTH_ENCRYPT), .bad = HOST_SRC_KP(0),
+	.good = HOST_SRC_KP(VMMIG_AUTH_ENCRYPT), .error = ENOPROTOOPT,
+	.log = "failed: encryption on one side only",
+};
+
 FIXTURE_SETUP(refuse)
 {
 	ASSERT_EQ(0, vt_netns_setup());
 	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, hosts_apply(&variant->bad, &variant->dst));
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -487,6 +594,8 @@ TEST_F_TIMEOUT(refuse, fails_and_destination_keeps_waiting, 300)
 		EXPECT_TRUE(all_fill(self->dst, PAGES * PG));
 		return;
 	}
+	if (variant->good.host)
+		ASSERT_EQ(0, host_apply(VT_NS_A, &variant->good));
 	fd = vt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vt_add_region(fd, REGION_ID, self->src, PAGES * PG, 0x100000));
@@ -660,10 +769,19 @@ FIXTURE_VARIANT_ADD(capture, keypair_encrypted) {
 	.src = SRC_KP(VMMIG_AUTH_ENCRYPT), .dst = DST_KP(VMMIG_AUTH_ENCRYPT),
 };
 
+FIXTURE_VARIANT_ADD(capture, host_psk_not_encrypted) {
+	.src = HOST_PSK(psk_a, 0), .dst = HOST_PSK(psk_a, 0), .plaintext = true,
+};
+
+FIXTURE_VARIANT_ADD(capture, host_keypair_encrypted) {
+	.src = HOST_SRC_KP(VMMIG_AUTH_ENCRYPT), .dst = HOST_DST_KP(VMMIG_AUTH_ENCRYPT),
+};
+
 FIXTURE_SETUP(capture)
 {
 	ASSERT_EQ(0, vt_netns_setup());
 	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, hosts_apply(&variant->src, &variant->dst));
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
