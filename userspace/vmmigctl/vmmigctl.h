@@ -32,6 +32,7 @@ struct ctl {
 	int error;		/* positive errno */
 	char errmsg[256];	/* extack message, or "" */
 	int err_attr;		/* type of the attribute it blamed, or 0 */
+	__u32 err_offs;		/* and where it is in the request, or 0 */
 	bool err_range;		/* the values that attribute allows: */
 	__u64 err_min, err_max;
 };
@@ -45,6 +46,12 @@ struct nl_msg *ctl_msg(struct ctl *c, __u8 cmd, int flags);
 int ctl_request(struct ctl *c, struct nl_msg *msg, int maxattr, ctl_reply_fn fn, void *arg);
 struct nl_sock *ctl_events_open(struct ctl *c);
 int ctl_events_read(struct nl_sock *sk, int maxattr, ctl_reply_fn fn, void *arg);
+
+/* vmmigctl.c: the message and exit code for a failed ctl_open(). */
+int ctl_open_failed(int err);
+
+/* apply.c */
+int cmd_apply(int argc, char **argv);
 
 /* json.c: one JSON value per call; commas are the caller's business. */
 void json_str(FILE *f, const char *s);
