@@ -345,6 +345,15 @@ static int vmmig_nl_fill_session(struct sk_buff *skb, struct vmmig_session *s)
 			      VMMIG_A_SESS_PAD) ||
 	    nla_put_u64_64bit(skb, VMMIG_A_SESS_ELAPSED_MS,
 			      div_u64(st.elapsed_ns, NSEC_PER_MSEC), VMMIG_A_SESS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_SESS_ZERO_PAGES, st.zero_pages, VMMIG_A_SESS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_SESS_BLOBS, st.blobs, VMMIG_A_SESS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_SESS_COMP_PAGES, st.comp_pages, VMMIG_A_SESS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_SESS_INCOMPRESSIBLE_PAGES, st.incompressible_pages,
+			      VMMIG_A_SESS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_SESS_COMP_BYTES_IN, st.comp_bytes_in,
+			      VMMIG_A_SESS_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_SESS_COMP_BYTES_OUT, st.comp_bytes_out,
+			      VMMIG_A_SESS_PAD) ||
 	    (st.error && nla_put_u32(skb, VMMIG_A_SESS_ERROR, st.error)))
 		return -EMSGSIZE;
 	/* The peer is written before the session leaves NEW (session.c). */

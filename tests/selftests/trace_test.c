@@ -124,8 +124,39 @@ static long long field(const char *line, const char *key)
 	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
 
+/* "vmmigctl -j sessions" in @ns into @out; its exit status. */
+static int sessions_json(const char *ns, char *out, size_t size)
+{
+	char cmd[PATH_MAX + 64];
+	size_t n = 0, got;
+	FILE *p;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s %s -j sessions", ns, vt_ctl_path());
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n < size - 1 && (got = fread(out + n, 1, size - 1 - n, p)) > 0)
+		n += got;
+	out[n] = '\0';
+	rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* A number in vmmigctl's flat JSON: "key":N; -1 if absent. */
+static long long json_num(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
 static void dest_child(unsigned char *mem, __u16 port, struct dest_result *r)
 {
+	unsigned char blob[64];
 	struct vmmig_event ev;
 	int fd;
 
@@ -137,7 +168,7 @@ static void dest_child(unsigned char *mem, __u16 port, struct dest_result *r)
 	r->accept_rc = vt_accept(fd, port, 30000);
 	if (r->accept_rc)
 		_exit(0);
-	while (!vt_wait_event(fd, &ev, NULL, 0, 60000)) {
+	while (!vt_wait_event(fd, &ev, blob, sizeof(blob), 60000)) {
 		if (ev.type == VMMIG_EVENT_FINISHED || ev.type == VMMIG_EVENT_ABORTED) {
 			r->end_type = ev.type;
 			r->end_error = ev.error;
@@ -208,7 +239,7 @@ FIXTURE_TEARDOWN(trace)
 }
 
 /* Start the destination on @port and connect to it with two channels. */
-static int start_pair(struct _test_data_trace *self, __u16 port)
+static int start_pair_comp(struct _test_data_trace *self, __u16 port, __u32 comp)
 {
 	self->pid = fork();
 	if (self->pid == 0)
@@ -221,7 +252,12 @@ static int start_pair(struct _test_data_trace *self, __u16 port)
 		return -errno;
 	if (vt_add_region(self->fd, 1, self->src, PAGES * PG, 0))
 		return -errno;
-	return vt_connect_retry(self->fd, NULL, port, 2, 200);
+	return vt_connect_comp_retry(self->fd, NULL, port, 2, comp, 200);
+}
+
+static int start_pair(struct _test_data_trace *self, __u16 port)
+{
+	return start_pair_comp(self, port, VMMIG_COMP_NONE);
 }
 
 static int dest_done(struct _test_data_trace *self)
@@ -400,6 +436,65 @@ TEST_F_TIMEOUT(trace, close_aborts_with_reason, 300)
 	EXPECT_EQ(ECONNABORTED, field(line, "error"));
 	EXPECT_TRUE(find_event(self->buf, line, sizeof(line), 0, "vmmig_session_end",
 			       "destination", "state=aborted ", NULL));
+}
+
+/*
+ * The netlink session dump has every counter of the session, compression
+ * and blobs included, and they agree with what the round said.
+ */
+TEST_F_TIMEOUT(trace, netlink_counters_agree, 300)
+{
+	struct vmmig_blob b = { .size = sizeof(b), .tag = 7, .length = 64 };
+	char line[512], out[8192];
+	unsigned char state[64] = { 1 };
+	struct vmmig_stats st;
+
+	b.data = (unsigned long)state;
+	ASSERT_EQ(0, start_pair_comp(self, 6704, VMMIG_COMP_LZ4));
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+
+	ASSERT_EQ(0, sessions_json(VT_NS_A, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"direction\":\"outgoing\",\"state\":\"active\"")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_EQ(1, json_num(out, "rounds"));
+	EXPECT_EQ(PAGES, json_num(out, "pages"));
+	EXPECT_EQ(ZERO_PAGES, json_num(out, "zero-pages"));
+	EXPECT_EQ(1, json_num(out, "blobs"));
+	/* Every non-zero page went through the codec, compressed or not. */
+	EXPECT_EQ(PAGES - ZERO_PAGES,
+		  json_num(out, "comp-pages") + json_num(out, "incompressible-pages"));
+	EXPECT_LT(0, json_num(out, "comp-pages"));
+	EXPECT_EQ((PAGES - ZERO_PAGES) * PG, json_num(out, "comp-bytes-in"));
+	EXPECT_LT(0, json_num(out, "comp-bytes-out"));
+	EXPECT_GT((PAGES - ZERO_PAGES) * PG, json_num(out, "comp-bytes-out"));
+	/* The same numbers as GET_STATS. */
+	EXPECT_EQ((long long)st.comp_pages, json_num(out, "comp-pages"));
+	EXPECT_EQ((long long)st.comp_bytes_out, json_num(out, "comp-bytes-out"));
+	EXPECT_EQ((long long)st.incompressible_pages, json_num(out, "incompressible-pages"));
+
+	ASSERT_LT(0, read_file(TRACEFS "/trace", self->buf, TRACE_SIZE));
+	ASSERT_TRUE(find_event(self->buf, line, sizeof(line), 0, "vmmig_round_end", "source",
+			       "round=1 ", NULL));
+	EXPECT_EQ(json_num(out, "pages"), field(line, "pages"));
+	EXPECT_EQ(json_num(out, "zero-pages"), field(line, "zero_pages"));
+	EXPECT_NE(NULL, strstr(self->buf, "compression=lz4"));
+
+	ASSERT_EQ(0, sessions_json(VT_NS_B, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"direction\":\"incoming\",\"state\":\"active\"")) {
+		TH_LOG("%s", out);
+	}
+	EXPECT_EQ(PAGES, json_num(out, "pages"));
+	EXPECT_EQ(ZERO_PAGES, json_num(out, "zero-pages"));
+	EXPECT_EQ(1, json_num(out, "blobs"));
+	EXPECT_EQ(1, json_num(out, "rounds"));
+
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, dest_done(self));
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
 }
 
 TEST_HARNESS_MAIN

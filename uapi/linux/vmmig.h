@@ -152,7 +152,8 @@
  * VMMIG_CMD_DEL_NETWORK (do, admin): the same attributes. -ENOENT
  *	"network not in the list", and the -EINVAL and -ERANGE of ADD.
  * VMMIG_CMD_GET_SESSION (dump): every open session of the namespace
- *	(VMMIG_A_SESS_*) with its statistics; the peer once it is known.
+ *	(VMMIG_A_SESS_*) with its statistics (those of GET_STATS); the peer
+ *	once it is known.
  * VMMIG_CMD_SESSION_EVENT, multicast group VMMIG_MCGRP_EVENTS: a session
  *	started, finished or aborted (ERROR: why), or a session or incoming
  *	connection was refused (ERROR, MESSAGE: why).
@@ -439,6 +440,12 @@ enum vmmig_sess_attr {
 	VMMIG_A_SESS_EVENT,		/* u32 enum vmmig_notify */
 	VMMIG_A_SESS_MESSAGE,		/* string */
 	VMMIG_A_SESS_PAD,
+	VMMIG_A_SESS_ZERO_PAGES,	/* u64: of PAGES, all-zero ones */
+	VMMIG_A_SESS_BLOBS,		/* u64: sent or received */
+	VMMIG_A_SESS_COMP_PAGES,	/* u64: struct vmmig_stats comp_pages */
+	VMMIG_A_SESS_INCOMPRESSIBLE_PAGES, /* u64: ... incompressible_pages */
+	VMMIG_A_SESS_COMP_BYTES_IN,	/* u64: ... comp_bytes_in */
+	VMMIG_A_SESS_COMP_BYTES_OUT,	/* u64: ... comp_bytes_out */
 
 	__VMMIG_A_SESS_MAX,
 	VMMIG_A_SESS_MAX = (__VMMIG_A_SESS_MAX - 1)
