@@ -78,6 +78,9 @@ static void usage(FILE *f)
 	      "  network add CIDR               e.g. 192.168.10.0/24 or fd00:10::/64\n"
 	      "  network del CIDR\n"
 	      "  network list\n"
+	      "  apply [-n] [FILE]              make the settings what FILE (default\n"
+	      "                                 /etc/vmmig/vmmig.conf) says, all or\n"
+	      "                                 nothing; -n: only check the file\n"
 	      "  sessions [-w]                  migrations and their progress; -w: live\n"
 	      "  monitor                        print migration events as they happen\n"
 	      "  help                           this text\n"
@@ -857,6 +860,29 @@ static void json_peer(bool *first, struct nlattr **tb, int a4, int a6, int port)
 	}
 }
 
+/* The counters a person reads less often than pages and bytes. */
+static void json_counters(bool *first, struct nlattr **tb)
+{
+	static const struct {
+		const char *key;
+		int attr;
+	} counters[] = {
+		{ "zero-pages", VMMIG_A_SESS_ZERO_PAGES },
+		{ "blobs", VMMIG_A_SESS_BLOBS },
+		{ "comp-pages", VMMIG_A_SESS_COMP_PAGES },
+		{ "incompressible-pages", VMMIG_A_SESS_INCOMPRESSIBLE_PAGES },
+		{ "comp-bytes-in", VMMIG_A_SESS_COMP_BYTES_IN },
+		{ "comp-bytes-out", VMMIG_A_SESS_COMP_BYTES_OUT },
+		{ NULL, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; counters[i].key; i++) {
+		json_key(stdout, first, counters[i].key);
+		printf("%llu", (unsigned long long)get_u64(tb, counters[i].attr));
+	}
+}
+
 struct sess_print {
 	unsigned int n;
 };
@@ -894,6 +920,7 @@ static int on_session(struct nlattr **tb, void *arg)
 		printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_THROUGHPUT));
 		json_key(stdout, &first, "elapsed-ms");
 		printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_ELAPSED_MS));
+		json_counters(&first, tb);
 		if (tb[VMMIG_A_SESS_ERROR]) {
 			json_key(stdout, &first, "error");
 			printf("%u", get_u32(tb, VMMIG_A_SESS_ERROR));
@@ -903,18 +930,24 @@ static int on_session(struct nlattr **tb, void *arg)
 		return 0;
 	}
 	if (!p->n++)
-		printf("%-4s %-9s %-9s %-24s %6s %10s %11s %13s %3s %s\n", "ID", "DIRECTION",
-		       "STATE", "PEER", "ROUNDS", "PAGES", "BYTES", "THROUGHPUT", "CH", "CODEC");
+		printf("%-4s %-9s %-9s %-24s %6s %10s %10s %11s %13s %3s %s\n", "ID", "DIRECTION",
+		       "STATE", "PEER", "ROUNDS", "PAGES", "ZERO", "BYTES", "THROUGHPUT", "CH",
+		       "CODEC");
 	fmt_peer(peer, sizeof(peer), tb, VMMIG_A_SESS_PEER_ADDR4, VMMIG_A_SESS_PEER_ADDR6,
 		 VMMIG_A_SESS_PEER_PORT);
 	fmt_bytes(bytes, sizeof(bytes), get_u64(tb, VMMIG_A_SESS_BYTES), "");
 	fmt_bytes(rate, sizeof(rate), get_u64(tb, VMMIG_A_SESS_THROUGHPUT), "/s");
-	printf("%-4u %-9s %-9s %-24s %6llu %10llu %11s %13s %3u %s",
+	printf("%-4u %-9s %-9s %-24s %6llu %10llu %10llu %11s %13s %3u %s",
 	       get_u32(tb, VMMIG_A_SESS_ID), name_of(dir_names, dir), name_of(state_names, state),
 	       peer, (unsigned long long)get_u64(tb, VMMIG_A_SESS_ROUNDS),
-	       (unsigned long long)get_u64(tb, VMMIG_A_SESS_PAGES), bytes, rate,
+	       (unsigned long long)get_u64(tb, VMMIG_A_SESS_PAGES),
+	       (unsigned long long)get_u64(tb, VMMIG_A_SESS_ZERO_PAGES), bytes, rate,
 	       get_u32(tb, VMMIG_A_SESS_CHANNELS),
 	       name_of(comp_names, get_u32(tb, VMMIG_A_SESS_COMPRESSION)));
+	/* What the codec saved, once it has been tried on a page. */
+	if (get_u64(tb, VMMIG_A_SESS_COMP_BYTES_IN))
+		printf(" %.0f%%", 100.0 * get_u64(tb, VMMIG_A_SESS_COMP_BYTES_OUT) /
+		       get_u64(tb, VMMIG_A_SESS_COMP_BYTES_IN));
 	if (tb[VMMIG_A_SESS_ERROR])
 		printf(" (%s)", strerror(get_u32(tb, VMMIG_A_SESS_ERROR)));
 	putchar('\n');
@@ -1053,6 +1086,17 @@ static int cmd_monitor(struct ctl *c, int argc)
 	return fail(c, "monitor", ret);
 }
 
+int ctl_open_failed(int err)
+{
+	if (err == -ENOENT) {
+		fprintf(stderr, "vmmigctl: no generic netlink family \"%s\": %s\n",
+			VMMIG_GENL_NAME, "is the vmmig module loaded?");
+		return EXIT_NOVMMIG;
+	}
+	fprintf(stderr, "vmmigctl: generic netlink: %s\n", strerror(-err));
+	return EXIT_SYSTEM;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c;
@@ -1088,21 +1132,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "show") && strcmp(cmd, "enable") && strcmp(cmd, "disable") &&
 	    strcmp(cmd, "set") && strcmp(cmd, "network") && strcmp(cmd, "sessions") &&
-	    strcmp(cmd, "monitor") && strcmp(cmd, "peer"))
+	    strcmp(cmd, "monitor") && strcmp(cmd, "peer") &&
+	    strcmp(cmd, "apply"))
 		return bad_usage("'%s': no such command", cmd);
 	if (!strcmp(cmd, "show") && argc)
 		return bad_usage("show: %s", "takes no arguments");
+	/* apply -n needs no module: apply opens the family itself. */
+	if (!strcmp(cmd, "apply"))
+		return cmd_apply(argc, argv);
 
 	ret = ctl_open(&c);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "vmmigctl: no generic netlink family \"%s\": %s\n",
-			VMMIG_GENL_NAME, "is the vmmig module loaded?");
-		return EXIT_NOVMMIG;
-	}
-	if (ret) {
-		fprintf(stderr, "vmmigctl: generic netlink: %s\n", strerror(-ret));
-		return EXIT_SYSTEM;
-	}
+	if (ret)
+		return ctl_open_failed(ret);
 	if (!strcmp(cmd, "show"))
 		ret = cmd_show(&c);
 	else if (!strcmp(cmd, "enable"))
