@@ -450,6 +450,24 @@ TEST_F_TIMEOUT(fz, new_state, 900)
 	EXPECT_EQ(0, memcmp(A.src, A.pattern, RBYTES + 2 * PG));
 }
 
+/*
+ * The largest region the uapi allows, at an address where nothing is
+ * mapped: refused with an errno, and without a kernel warning about the
+ * size of the page array (the test run fails on any).
+ */
+TEST_F(fz, largest_region_unmapped)
+{
+	int fd = vt_open();
+	int rc;
+
+	ASSERT_LE(0, fd);
+	rc = vt_add_region(fd, RID, (void *)(16 * PG), VMMIG_MAX_REGION_BYTES, 0);
+	EXPECT_TRUE(rc == -EFAULT || rc == -ENOMEM) TH_LOG("ADD_REGION: %d", rc);
+	rc = vt_add_region(fd, RID, (void *)(16 * PG), VMMIG_MAX_REGION_BYTES / 2, 0);
+	EXPECT_TRUE(rc == -EFAULT || rc == -ENOMEM) TH_LOG("ADD_REGION: %d", rc);
+	close(fd);
+}
+
 /* A region registered by one process is not another's to add to. */
 TEST_F(fz, forked_caller)
 {
