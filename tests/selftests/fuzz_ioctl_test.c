@@ -428,7 +428,7 @@ FIXTURE_TEARDOWN(fz)
 /* NEW: everything but the calls that would leave NEW. */
 TEST_F_TIMEOUT(fz, new_state, 900)
 {
-	unsigned long i, n = fz_iters(3000);
+	unsigned long i, n = fz_iters(1500);
 	struct ctx c = { .port = PORT };
 	struct fz r;
 
@@ -559,7 +559,7 @@ static void dest_child(unsigned long n, const char *name)
  */
 TEST_F_TIMEOUT(fz, active_and_after, 1200)
 {
-	unsigned long lives = 4, per = fz_iters(600), i, life;
+	unsigned long lives = 4, per = fz_iters(300), i, life;
 	struct ctx c = { .port = PORT };
 	struct fz r;
 	char name[32];
@@ -626,7 +626,7 @@ static void *race_thread(void *arg)
  */
 TEST_F_TIMEOUT(fz, two_threads_one_fd, 900)
 {
-	unsigned long lives = 3, per = fz_iters(300), life;
+	unsigned long lives = 3, per = fz_iters(150), life;
 	struct racer t[2];
 	atomic_int stop;
 	pthread_t th[2];
