@@ -70,9 +70,9 @@ static void faults(int pct)
 	/* write(), not pwrite(): debugfs attribute files do not seek. */
 	if (pct) {
 		if (write(prob_fd, buf, len) != len || pwrite(fail_fd, "1", 1, 0) != 1)
-			printf("# failslab: cannot arm the faults\n");
+			printf("# failslab: cannot arm\n");
 	} else if (pwrite(fail_fd, "0", 1, 0) != 1) {
-		printf("# failslab: cannot disarm the faults\n");
+		printf("# failslab: cannot disarm\n");
 	}
 }
 

@@ -12,20 +12,22 @@
 #ifndef _VMMIG_FUZZ_H
 #define _VMMIG_FUZZ_H
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/types.h>
+
+#include "kselftest.h"
 
 struct fz {
-	uint64_t s;
+	__u64 s;
 };
 
-static inline uint64_t fz_next(struct fz *r)
+static inline __u64 fz_next(struct fz *r)
 {
 	/* splitmix64: good enough to fuzz with, trivial to replay. */
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+	__u64 z = (r->s += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -33,13 +35,13 @@ static inline uint64_t fz_next(struct fz *r)
 }
 
 /* A value in [0, n); n > 0. */
-static inline uint64_t fz_below(struct fz *r, uint64_t n)
+static inline __u64 fz_below(struct fz *r, __u64 n)
 {
 	return fz_next(r) % n;
 }
 
 /* True with probability 1/n. */
-static inline int fz_one_in(struct fz *r, uint64_t n)
+static inline int fz_one_in(struct fz *r, __u64 n)
 {
 	return fz_below(r, n) == 0;
 }
@@ -53,9 +55,9 @@ static inline void fz_bytes(struct fz *r, void *buf, size_t len)
 }
 
 /* The seed of the run: VMMIG_FUZZ_SEED, else the clock; printed once. */
-static inline uint64_t fz_seed(void)
+static inline __u64 fz_seed(void)
 {
-	static uint64_t seed;
+	static __u64 seed;
 	static int have;
 	const char *env;
 
@@ -68,7 +70,7 @@ static inline uint64_t fz_seed(void)
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		seed = (uint64_t)ts.tv_sec * 1000000007ULL ^ ts.tv_nsec;
+		seed = (__u64)ts.tv_sec * 1000000007ULL ^ ts.tv_nsec;
 	}
 	have = 1;
 	printf("# fuzz seed %llu (replay: VMMIG_FUZZ_SEED=%llu)\n",
@@ -80,7 +82,7 @@ static inline uint64_t fz_seed(void)
 /* A test's own stream: the seed mixed with the test's name. */
 static inline void fz_init(struct fz *r, const char *name)
 {
-	uint64_t h = 1469598103934665603ULL;
+	__u64 h = 1469598103934665603ULL;
 
 	while (*name)
 		h = (h ^ (unsigned char)*name++) * 1099511628211ULL;
@@ -98,9 +100,9 @@ static inline unsigned long fz_iters(unsigned long base)
 }
 
 /* An integer the way fuzzers like them: edges more often than not. */
-static inline uint64_t fz_u64(struct fz *r)
+static inline __u64 fz_u64(struct fz *r)
 {
-	static const uint64_t edges[] = {
+	static const __u64 edges[] = {
 		0, 1, 2, 63, 64, 65, 4095, 4096, 4097, 0x7fffffff, 0x80000000,
 		0xffffffff, 0x100000000ULL, 0x10000000000ULL, 0x10000001000ULL,
 		0x7ffffffff000ULL, 0x800000000000ULL, 0xffff888000000000ULL,
@@ -109,12 +111,12 @@ static inline uint64_t fz_u64(struct fz *r)
 
 	switch (fz_below(r, 4)) {
 	case 0:
-		return edges[fz_below(r, sizeof(edges) / sizeof(edges[0]))];
+		return edges[fz_below(r, ARRAY_SIZE(edges))];
 	case 1:
 		return fz_below(r, 300);
 	case 2:
-		return edges[fz_below(r, sizeof(edges) / sizeof(edges[0]))] +
-		       (int64_t)fz_below(r, 9) - 4;
+		return edges[fz_below(r, ARRAY_SIZE(edges))] +
+		       (__s64)fz_below(r, 9) - 4;
 	default:
 		return fz_next(r);
 	}

@@ -35,7 +35,7 @@ static const unsigned long cmds[] = {
 	VMMIG_IOC_WAIT_EVENT, VMMIG_IOC_GET_STATS,
 };
 
-#define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
+#define NCMDS	ARRAY_SIZE(cmds)
 
 /* The errnos the uapi header documents for the ioctls, and the network's. */
 static bool errno_documented(int e)
@@ -66,7 +66,7 @@ struct arena {
 	unsigned char *blob;	/* data for SEND_BLOB, a buffer for WAIT_EVENT */
 };
 
-#define BLOB_BUF	(1UL << 20)
+#define BLOB_BUF	0x100000UL
 
 static struct arena A;
 
@@ -287,7 +287,8 @@ static void clamp_timeouts(unsigned long cmd, void *arg)
  */
 static long fuzz_one(struct fz *r, struct ctx *c, unsigned long allow)
 {
-	unsigned char argbuf[ARGBUF + 64] __attribute__((aligned(8)));
+	__u64 argwords[(ARGBUF + 64) / 8];
+	unsigned char *argbuf = (unsigned char *)argwords;
 	unsigned long cmd, ucmd;
 	unsigned int k, i;
 	void *uarg = argbuf;
@@ -298,7 +299,7 @@ static long fuzz_one(struct fz *r, struct ctx *c, unsigned long allow)
 	while (!(allow & (1UL << k)));
 	cmd = cmds[k];
 	ucmd = cmd;
-	memset(argbuf, 0, sizeof(argbuf));
+	memset(argwords, 0, sizeof(argwords));
 	template(r, c, cmd, argbuf);
 
 	for (i = fz_below(r, 4); i; i--)
@@ -354,6 +355,8 @@ static long fuzz_one(struct fz *r, struct ctx *c, unsigned long allow)
 #define BIT(cmd)	(1UL << (cmd))
 /* The commands by index in cmds[]. */
 enum { I_VER, I_ADD, I_CONN, I_ACC, I_DIRTY, I_BLOB, I_SYNC, I_FIN, I_ABORT, I_WAIT, I_STATS };
+/* The calls that end an ACTIVE session: rare, or the rest is never reached. */
+#define ENDERS		(BIT(I_ABORT) | BIT(I_FIN))
 #define ALL_BUT(x)	(((1UL << NCMDS) - 1) & ~(x))
 
 static void on_alarm(int sig)
@@ -581,7 +584,7 @@ TEST_F_TIMEOUT(fz, active_and_after, 1200)
 
 		alarm_start();
 		for (i = 0; i < per; i++)
-			fuzz_one(&r, &c, ALL_BUT(fz_one_in(&r, 200) ? 0 : BIT(I_ABORT) | BIT(I_FIN)));
+			fuzz_one(&r, &c, ALL_BUT(fz_one_in(&r, 200) ? 0 : ENDERS));
 		/* Ends FINISHED if no ABORT came; then the ended states get theirs. */
 		rc = vt_ioctl(c.fd, VMMIG_IOC_FINISH, NULL);
 		for (i = 0; i < per / 4; i++)
@@ -616,7 +619,7 @@ static void *race_thread(void *arg)
 
 	for (i = 0; i < t->n && !atomic_load(t->stop); i++)
 		fuzz_one(&t->r, &t->c,
-			 ALL_BUT(fz_one_in(&t->r, 300) ? 0 : BIT(I_ABORT) | BIT(I_FIN)));
+			 ALL_BUT(fz_one_in(&t->r, 300) ? 0 : ENDERS));
 	return NULL;
 }
 

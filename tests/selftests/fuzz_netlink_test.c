@@ -188,7 +188,7 @@ static size_t fuzz_attr(struct fz *r, unsigned char *p, size_t room, int depth)
 		a->nla_len = inner;
 		return NLA_ALIGN(inner);
 	}
-	len = sizes[fz_below(r, sizeof(sizes) / sizeof(sizes[0]))];
+	len = sizes[fz_below(r, ARRAY_SIZE(sizes))];
 	fz_bytes(r, data, sizeof(data));
 	if (fz_one_in(r, 2))	/* small values: inside the ranges, mostly */
 		memset(data + 1, 0, sizeof(data) - 1), data[0] = fz_below(r, 40);
@@ -355,7 +355,7 @@ TEST_F_TIMEOUT(nlf, root, 900)
 	}
 	for (k = 0; k < 8; k++)
 		close(fds[k]);
-	printf("# netlink as root: %lu messages, %lu ok, %lu refused, %lu unanswered, %lu changed the host\n",
+	printf("# netlink as root: %lu messages, %lu ok, %lu refused, %lu silent, %lu changes\n",
 	       t.msgs, t.ok, t.errs, t.silent, t.changed);
 	EXPECT_EQ(0, t.bad[0]) TH_LOG("%s", t.bad);
 }
@@ -407,8 +407,8 @@ static void unpriv(struct __test_metadata *_metadata, struct nl *n, void (*becom
 			/* A bad header is refused (EINVAL) before the command is looked up. */
 			if (is_change(cmd) && ret != -EPERM && ret != 1 && !t.bad[0] &&
 			    !cut && (flags & NLM_F_DUMP) != NLM_F_DUMP)
-				snprintf(t.bad, sizeof(t.bad), "change cmd %u answered %d, not EPERM",
-					 cmd, ret);
+				snprintf(t.bad, sizeof(t.bad), "change %u: %d, not EPERM", cmd,
+					 ret);
 		}
 		printf("# netlink %s: %lu messages, %lu ok, %lu refused, %lu unanswered%s%s\n",
 		       name, t.msgs, t.ok, t.errs, t.silent, t.bad[0] ? ": " : "", t.bad);

@@ -12,6 +12,7 @@
  * the destination region, and the listener still takes a good source
  * after each batch. The test run checks dmesg and kmemleak afterwards.
  */
+#include <assert.h>
 #include <endian.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -43,7 +44,7 @@ struct hdr {
 	__u64 page;
 };
 
-_Static_assert(sizeof(struct hdr) == 32, "wire header is 32 bytes");
+static_assert(sizeof(struct hdr) == 32, "wire header is 32 bytes");
 
 static struct hdr mkhdr(__u8 type, __u32 region, __u32 count, __u32 len, __u64 page)
 {
@@ -107,7 +108,7 @@ static size_t build_hello(unsigned char *buf, __u64 cookie, __u32 region_pages,
 	};
 	struct hdr h = mkhdr(HELLO, 0, 0, sizeof(hello), 0);
 
-	_Static_assert(sizeof(hello) == 40, "HELLO with one region is 40 bytes");
+	static_assert(sizeof(hello) == 40, "HELLO with one region is 40 bytes");
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), &hello, sizeof(hello));
 	return sizeof(h) + sizeof(hello);
@@ -165,7 +166,7 @@ struct dest {
 	int accept_rc;
 	int end;		/* 0 FINISHED, errno ABORTED, -1 nothing */
 	unsigned int blobs, syncs;
-	volatile int done;
+	int done;		/* __atomic: read while the thread runs */
 };
 
 static void *dest_thread(void *arg)
@@ -446,7 +447,7 @@ TEST_F_TIMEOUT(wf, after_handshake, 1800)
 			free(good.b);
 		}
 	}
-	printf("# wire after the handshake: %lu streams, %lu finished, %lu refused as malformed, %lu ended otherwise\n",
+	printf("# wire after handshake: %lu streams, %lu finished, %lu malformed, %lu other\n",
 	       n, ended[0], ended[1], ended[2]);
 }
 
@@ -515,7 +516,7 @@ TEST_F_TIMEOUT(wf, before_handshake, 1800)
 			EXPECT_EQ(0, run_session(_metadata, &good, false, false));
 	}
 	free(good.b);
-	printf("# wire before the handshake: %lu connections, %lu refused by WELCOME, %lu dropped, %lu valid by chance\n",
+	printf("# wire before handshake: %lu connections, %lu refused, %lu dropped, %lu valid\n",
 	       n, refused, dropped, bound);
 }
 

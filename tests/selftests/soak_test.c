@@ -49,7 +49,8 @@ static void fill(unsigned char *mem, unsigned long i)
 		__u64 *w = (__u64 *)(mem + p * PG);
 
 		for (k = 0; k < PG / 8; k++)
-			w[k] = (p + i) % 5 == 0 ? 0 : (i << 40 | p << 20 | k) * 0x9e3779b97f4a7c15ULL;
+			w[k] = (p + i) % 5 == 0 ? 0 :
+			       (i << 40 | p << 20 | k) * 0x9e3779b97f4a7c15ULL;
 	}
 }
 
