@@ -32,8 +32,19 @@ struct range {
 } __aligned(64);
 
 static struct range ranges[GUEST_MAX_VCPUS];
+static struct rt_clock clocks[GUEST_MAX_VCPUS];
 static u32 *gen;
 static u32 stopping, stopped;
+
+/* Called often, in the checks too (see memdirty.c). */
+static void tick(unsigned int cpu)
+{
+	struct rt_clock *c = &clocks[cpu];
+
+	if (rt_clock_tick(c, cpu) && cpu == 0)
+		rt_printf("diskrw: moved (#%llu): my clock jumped %llu.%03llu ms\n",
+			  c->seen_migrations, c->gap_us / 1000, c->gap_us % 1000);
+}
 
 static void fill(u64 *w, u64 b)
 {
@@ -94,6 +105,7 @@ static u64 check_range(struct range *r, unsigned int cpu)
 
 	for (b = r->first; b < r->first + r->nblocks; b += n) {
 		n = r->first + r->nblocks - b < BATCH ? r->first + r->nblocks - b : BATCH;
+		tick(cpu);
 		if (rt_blk_io(GUEST_BLK_READ, b, n, r->buf)) {
 			rt_printf("diskrw: cpu %u: reading blocks %llu+%llu failed\n", cpu, b, n);
 			return ++r->errors - before;
@@ -119,7 +131,6 @@ int guest_main(unsigned int cpu)
 	u64 passes = 0, next_report = 0;
 	struct range *r = &ranges[cpu];
 	int reading;
-	struct rt_clock clock;
 	struct rt_stop stop;
 
 	if (rt_arg("blocks", 0) && rt_arg("blocks", 0) < blocks)
@@ -147,7 +158,7 @@ int guest_main(unsigned int cpu)
 	if (cpu == 0)
 		rt_printf("diskrw: %llu vCPU(s), %llu blocks, %s%llu writes/s, check every %llu\n",
 			  ncpus, blocks, rate ? "" : "unlimited: ", rate * ncpus, pass);
-	rt_clock_init(&clock);
+	rt_clock_init(&clocks[cpu]);
 	start = rt_now_us();
 	for (;;) {
 		u64 b;
@@ -168,9 +179,7 @@ int guest_main(unsigned int cpu)
 			if (rate)
 				rt_sleep_until(start + r->written * 1000000 / rate, 10000);
 		}
-		if (rt_clock_tick(&clock, cpu) && cpu == 0)
-			rt_printf("diskrw: moved (#%llu): my clock jumped %llu.%03llu ms\n",
-				  clock.seen_migrations, clock.gap_us / 1000, clock.gap_us % 1000);
+		tick(cpu);
 		if (r->written < (passes + 1) * pass && !READ_ONCE(stopping) && !reading)
 			continue;
 

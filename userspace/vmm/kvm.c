@@ -217,7 +217,8 @@ int kvm_vm_create(struct vm *vm, const struct vm_config *cfg)
 	 * update that cannot happen (kvm_guest_time_update()). Say so now.
 	 */
 	if (!ret) {
-		vmm_log("KVM knows no TSC rate: this host's kernel could not calibrate its TSC, and KVM cannot run guests (boot it with tsc_early_khz=)");
+		vmm_log("%s",
+			"KVM knows no TSC rate: this host's kernel could not calibrate its TSC, and KVM cannot run guests (boot it with tsc_early_khz=)");
 		return -ENOTSUP;
 	}
 	vm->tsc_khz = ret;

@@ -36,9 +36,12 @@
 #define MIG_RESTORE_TIMEOUT_MS	60000
 #define MIG_RUNNING_TIMEOUT_MS	10000
 #define MIG_GAP_TIMEOUT_MS	3000
+/* A dirty round with fewer pages times mostly its SYNC: not a page's cost. */
+#define MIG_MEASURE_PAGES	16
+#define MIG_SMALL_FINAL_PAGES	64
 #define MIG_THROTTLE_FIRST	20
 #define MIG_THROTTLE_STEP	10
-#define MIG_THROTTLE_MAX	95
+#define MIG_THROTTLE_MAX	99
 
 #define DEV_STATE_MAGIC		0x53564544	/* "DEVS" */
 
@@ -179,12 +182,13 @@ struct mover {
 	u64 sent;			/* pages sent, every round */
 	u64 round_pages, round_nonzero;
 	u64 ns_per_page;		/* what the link took per non-zero page */
+	bool measured_dirty;		/* ... in a round of dirty pages */
 	u64 final_pages;
 	u64 start_ns, last_progress_ns;
 	u64 pace_start_ns, pace_start_bytes;
 	u64 rate_ns, rate_bytes;	/* for the MB/s shown */
 	u64 rate_bps;
-	u64 paused_wall_ns, paused_ns, finished_ns;
+	u64 paused_wall_ns, paused_ns, finished_ns, restored_ns, go_ns, running_ns;
 	char *err;
 	size_t errsize;
 };
@@ -312,10 +316,14 @@ static void mv_measure(struct mover *m, u64 t0)
 {
 	u64 dt = now_ns() - t0;
 
-	if (m->round_nonzero >= 64)
+	if (m->round && m->round_nonzero >= MIG_MEASURE_PAGES) {
 		m->ns_per_page = dt / m->round_nonzero;
-	else if (!m->ns_per_page)
+		m->measured_dirty = true;
+	} else if (!m->round && m->round_nonzero >= 64) {
+		m->ns_per_page = dt / m->round_nonzero;
+	} else if (!m->ns_per_page) {
 		m->ns_per_page = dt / (m->round_pages ? m->round_pages : 1);
+	}
 	m->round_pages = 0;
 	m->round_nonzero = 0;
 }
@@ -352,9 +360,33 @@ static int mv_send_maps(struct mover *m, const char *phase)
 	return ret;
 }
 
+/*
+ * Throttle the vCPUs so that they dirty at most half what the link moves:
+ * the guest dirtied @m->remaining pages in @dt_ns at the current throttle,
+ * so unthrottled it dirties remaining / (1 - throttle) per dt. Never less
+ * than one step up from now, never more than MIG_THROTTLE_MAX.
+ */
+static void mv_throttle(struct mover *m, u64 dt_ns)
+{
+	u64 dirty_pps = m->remaining * 1000000000ULL / (dt_ns ? dt_ns : 1);
+	u64 link_pps = 1000000000ULL / (m->ns_per_page ? m->ns_per_page : 1);
+	u64 full_pps = dirty_pps * 100 / (100 - m->throttle);
+	unsigned int want = MIG_THROTTLE_MAX;
+
+	if (full_pps && link_pps < 2 * full_pps)
+		want = 100 - link_pps * 100 / (2 * full_pps);
+	if (want < m->throttle + (m->throttle ? MIG_THROTTLE_STEP : MIG_THROTTLE_FIRST))
+		want = m->throttle + (m->throttle ? MIG_THROTTLE_STEP : MIG_THROTTLE_FIRST);
+	if (want > MIG_THROTTLE_MAX)
+		want = MIG_THROTTLE_MAX;
+	m->throttle = want;
+	m->throttle_max = want;
+	vm_set_throttle(m->vm, want);
+}
+
 static int mv_precopy(struct mover *m)
 {
-	u64 target_ns = (u64)m->o->downtime_ms * 1000000, prev = 0, t0, predicted;
+	u64 target_ns = (u64)m->o->downtime_ms * 1000000, prev = 0, t0, t_prev, predicted;
 	struct vm *vm = m->vm;
 	int ret;
 
@@ -376,8 +408,11 @@ static int mv_precopy(struct mover *m)
 		ret = mv_fail(m, -EIO, "%s", m->s.err);
 	if (ret)
 		return ret;
+	vmm_log("round 0: %llu pages (%llu not zero) in %llu ms", m->round_pages,
+		m->round_nonzero, (now_ns() - t0) / 1000000);
 	mv_measure(m, t0);
 
+	t_prev = now_ns();
 	for (m->round = 1;; m->round++) {
 		t0 = now_ns();
 		ret = mv_collect(m);
@@ -385,7 +420,13 @@ static int mv_precopy(struct mover *m)
 			return ret;
 		predicted = m->remaining * m->ns_per_page;
 		mv_progress(m, "precopy", true);
-		if (predicted <= target_ns)
+		/*
+		 * Round 0 sends long runs; dirty pages are scattered, a frame
+		 * each, and cost more per page. Trust the estimate once a round
+		 * of dirty pages was timed, unless what is left is small anyway.
+		 */
+		if (predicted <= target_ns &&
+		    (m->measured_dirty || m->remaining <= MIG_SMALL_FINAL_PAGES))
 			return 0;
 		if (m->round >= m->o->max_rounds) {
 			if (m->o->force) {
@@ -399,25 +440,25 @@ static int mv_precopy(struct mover *m)
 				       m->o->max_rounds, m->remaining,
 				       (predicted / 1000000), m->o->downtime_ms,
 				       (m->ns_per_page / 1000),
-				       m->o->throttle ? ", even with the vCPUs throttled" : "");
+				       m->throttle_max ? ", even with the vCPUs throttled" : "");
 		}
 		/* The dirty set stopped shrinking: the guest dirties as fast as we send. */
 		if (m->o->throttle && m->round >= 2 && m->remaining * 10 > prev * 9 &&
 		    m->throttle < MIG_THROTTLE_MAX) {
-			m->throttle += m->throttle ? MIG_THROTTLE_STEP : MIG_THROTTLE_FIRST;
-			if (m->throttle > MIG_THROTTLE_MAX)
-				m->throttle = MIG_THROTTLE_MAX;
-			m->throttle_max = m->throttle;
-			vm_set_throttle(vm, m->throttle);
-			mv_line(m, "log round %u: %llu pages dirty again; vCPUs throttled to %u %%",
-				m->round, m->remaining, 100 - m->throttle);
+			mv_throttle(m, now_ns() - t_prev);
+			mv_line(m,
+				"log round %u: %llu pages dirty again; vCPUs held %u %% of the time",
+				m->round, m->remaining, m->throttle);
 		}
+		t_prev = t0;
 		prev = m->remaining;
 		ret = mv_send_maps(m, "precopy");
 		if (!ret && vml_sync(&m->s))
 			ret = mv_fail(m, -EIO, "%s", m->s.err);
 		if (ret)
 			return ret;
+		vmm_log("round %u: %llu pages in %llu ms", m->round, m->round_pages,
+			(now_ns() - t0) / 1000000);
 		mv_measure(m, t0);
 	}
 }
@@ -496,6 +537,7 @@ static int mv_final(struct mover *m, struct ctl_running *running)
 	if (ret)
 		return ret;
 	m->final_pages = m->remaining;
+	vmm_log("guest stopped after %u round(s); %llu pages left", m->round, m->remaining);
 	mv_progress(m, "final", true);
 	ret = mv_send_maps(m, "final");
 	if (!ret)
@@ -505,11 +547,13 @@ static int mv_final(struct mover *m, struct ctl_running *running)
 	if (vml_finish(&m->s))
 		return mv_fail(m, -EIO, "%s", m->s.err);
 	m->finished_ns = now_ns();
+	vmm_log("memory and state sent in %llu ms", (m->finished_ns - m->paused_ns) / 1000000);
 
 	ret = mv_expect(m, CTL_RESTORED, &r, sizeof(r), MIG_RESTORE_TIMEOUT_MS,
 			"it restored the VM");
 	if (ret)
 		return ret;
+	m->restored_ns = now_ns();
 	if (m->o->verify) {
 		u64 ram = digest64(vm->ram, vm->ram_bytes, 0), disk = disk_digest(&vm->disk);
 
@@ -530,8 +574,11 @@ static int mv_final(struct mover *m, struct ctl_running *running)
 		return mv_fail(m, ret, "the destination's VMM went away before GO (%s)",
 			       strerror(-ret));
 	m->go_sent = true;
-	return mv_expect(m, CTL_RUNNING, running, sizeof(*running), MIG_RUNNING_TIMEOUT_MS,
-			 "it runs the VM");
+	m->go_ns = now_ns();
+	ret = mv_expect(m, CTL_RUNNING, running, sizeof(*running), MIG_RUNNING_TIMEOUT_MS,
+			"it runs the VM");
+	m->running_ns = now_ns();
+	return ret;
 }
 
 /* The move failed: the guest runs on here as if nothing happened. */
@@ -615,9 +662,16 @@ static void mv_summary(struct mover *m, const struct ctl_running *running)
 		      st.pages, st.zero_pages, st.bytes_wire);
 	n += snprintf(buf + n, sizeof(buf) - n, " compression=%s comp_in=%llu comp_out=%llu",
 		      vml_comp_name(st.compression), st.comp_bytes_in, st.comp_bytes_out);
-	snprintf(buf + n, sizeof(buf) - n, " channels=%u storage=%s verify=%s throttle_max=%u",
-		 st.channels, m->copy_disk ? "copied" : m->vm->disk.fd >= 0 ? "shared" : "none",
-		 m->o->verify ? "equal" : "off", m->throttle_max);
+	n += snprintf(buf + n, sizeof(buf) - n, " channels=%u storage=%s verify=%s", st.channels,
+		      m->copy_disk ? "copied" : m->vm->disk.fd >= 0 ? "shared" : "none",
+		      m->o->verify ? "equal" : "off");
+	n += snprintf(buf + n, sizeof(buf) - n, " throttle_max=%u", m->throttle_max);
+	/* Where the downtime went: the last copy, the restore there, the handover. */
+	n += snprintf(buf + n, sizeof(buf) - n, " final_us=%llu restore_us=%llu",
+		      (m->finished_ns - m->paused_ns) / 1000,
+		      (m->restored_ns - m->finished_ns) / 1000);
+	snprintf(buf + n, sizeof(buf) - n, " verify_us=%llu handover_us=%llu",
+		 (m->go_ns - m->restored_ns) / 1000, (m->running_ns - m->go_ns) / 1000);
 	mv_line(m, "%s", buf);
 }
 
@@ -834,7 +888,8 @@ static int rc_blob(struct receiver *r, const struct vml_event *ev)
 static int rc_events(struct receiver *r)
 {
 	struct vml_event ev;
-	u64 rounds = 0;
+	u64 rounds = 0, next_log = now_ns() + 1000000000ULL;
+	struct vmmig_stats st;
 	int ret;
 
 	for (;;) {
@@ -857,6 +912,11 @@ static int rc_events(struct receiver *r)
 		switch (ev.type) {
 		case VMMIG_EVENT_SYNC:
 			rounds++;
+			if (now_ns() >= next_log && !vml_stats(&r->s, &st)) {
+				vmm_log("receiving: %llu pages placed, round %llu", st.pages,
+					rounds);
+				next_log = now_ns() + 1000000000ULL;
+			}
 			break;
 		case VMMIG_EVENT_BLOB:
 			ret = rc_blob(r, &ev);
@@ -1024,6 +1084,12 @@ int migrate_receive(struct vm *vm, const struct receive_opts *o, char *err, size
 		goto fail;
 	/* The pages are ours now: unpin them before the guest runs. */
 	vml_close(&r.s);
+	/* Threads up and parked now, so that GO only has to let them go. */
+	ret = vm_start_held(vm);
+	if (ret) {
+		rc_fail(&r, ret, "cannot start the vCPUs: %s", strerror(-ret));
+		goto fail;
+	}
 
 	if (r.hello.flags & CTL_HELLO_VERIFY) {
 		restored.verified = 1;
@@ -1043,10 +1109,9 @@ int migrate_receive(struct vm *vm, const struct receive_opts *o, char *err, size
 
 	/* Only now, with every vCPU stopped: the guest sees it has moved. */
 	vm_info(vm)->migrations++;
-	ret = vm_start(vm);
+	vm_release(vm);
 	running.resumed_wall_ns = wall_ns();
-	if (!ret)
-		ret = ctl_send(r.ctl, CTL_RUNNING, &running, sizeof(running));
+	ret = ctl_send(r.ctl, CTL_RUNNING, &running, sizeof(running));
 	if (ret) {
 		/* The source never heard we run, so it runs on: one copy only. */
 		rc_fail(&r, ret, "the source left before we could say we run the VM: stopped it");

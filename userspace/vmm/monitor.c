@@ -296,6 +296,9 @@ static void render_summary(const char *line)
 	       kvn(line, "rounds"), kvn(line, "final_pages"));
 	printf("  downtime        %.1f ms (source stopped -> destination running)\n",
 	       kvn(line, "downtime_us") / 1000.0);
+	printf("                  last copy %.1f, restore %.1f, verify %.1f, handover %.1f ms\n",
+	       kvn(line, "final_us") / 1000.0, kvn(line, "restore_us") / 1000.0,
+	       kvn(line, "verify_us") / 1000.0, kvn(line, "handover_us") / 1000.0);
 	if (gap >= 0)
 		printf("  guest clock gap %.1f ms (what the guest saw on its own clock)\n",
 		       gap / 1000.0);

@@ -2,6 +2,7 @@
 /* Small helpers: logging, clocks, bitmaps, the digest. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,14 +12,23 @@ const char *vmm_name = "vmmig-vm";
 
 void vmm_log(const char *fmt, ...)
 {
-	char buf[1024];
+	static int stamps = -1;
+	char buf[1024], when[32] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (stamps < 0)
+		stamps = !!getenv("VMMIG_VM_TIMESTAMPS");
+	if (stamps) {
+		u64 t = wall_ns();
+
+		snprintf(when, sizeof(when), " %llu.%06llu", t / 1000000000 % 1000,
+			 t / 1000 % 1000000);
+	}
 	/* One write per line: the lines of several VMMs on one terminal stay whole. */
-	fprintf(stderr, "%s: %s\n", vmm_name, buf);
+	fprintf(stderr, "%s%s: %s\n", vmm_name, when, buf);
 }
 
 static u64 clock_ns(clockid_t id)

@@ -370,13 +370,15 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-int vm_start(struct vm *vm)
+static int vm_start_threads(struct vm *vm, bool held)
 {
 	unsigned int i;
 	int ret;
 
 	pthread_mutex_lock(&vm->lock);
 	vm->state = VM_RUNNING;
+	if (held)
+		vm->hold++;
 	pthread_mutex_unlock(&vm->lock);
 	for (i = 0; i < vm->ncpus; i++) {
 		ret = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
@@ -386,7 +388,23 @@ int vm_start(struct vm *vm)
 		}
 		vm->vcpus[i].started = true;
 	}
+	if (held) {
+		pthread_mutex_lock(&vm->lock);
+		while (vm->parked < vm->ncpus && vm->state != VM_STOPPED)
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		pthread_mutex_unlock(&vm->lock);
+	}
 	return 0;
+}
+
+int vm_start(struct vm *vm)
+{
+	return vm_start_threads(vm, false);
+}
+
+int vm_start_held(struct vm *vm)
+{
+	return vm_start_threads(vm, true);
 }
 
 int vm_hold(struct vm *vm)

@@ -194,6 +194,8 @@ void vm_destroy(struct vm *vm);
 /* Write the program and the info page; set every vCPU at its entry. */
 int vm_load(struct vm *vm, const char *image, const char *args);
 int vm_start(struct vm *vm);
+/* Start the vCPU threads, but held (vm_release() lets them run). */
+int vm_start_held(struct vm *vm);
 /* Park every vCPU (nests); 0, or -ESHUTDOWN if the VM has stopped. */
 int vm_hold(struct vm *vm);
 void vm_release(struct vm *vm);
