@@ -4,8 +4,13 @@
 # make KDIR=<tree>     module against another kernel build tree
 # make distro-build    module against Debian's linux-headers-6.12-amd64, W=1, warnings fatal
 # make checkpatch     scripts/checkpatch.pl --strict over the module, uapi and tests
+# make check-netlink  kmod/netlink-gen.[ch] and the uapi header agree with the YNL spec
+# make netlink-gen    regenerate kmod/netlink-gen.[ch] from Documentation/netlink/vmmig.yaml
 # make check           the whole test run in the VM (same as tests/run-tests)
 # make demo            the main job (same as tests/run-demo)
+# make bench           datapath benchmark in the VM (same as tests/bench/run)
+# make dkms-install    register with DKMS, build and install for KVER (default: running kernel)
+# make dkms-uninstall  remove it from DKMS again
 #
 # Modules are built in copies of the source under build/, one per kernel tree,
 # so that objects for two kernels never mix.
@@ -22,17 +27,25 @@ KDIR ?= $(TEST_KERNEL)/build
 KSRC ?= $(TEST_KERNEL)/src
 DISTRO_KDIR ?= $(firstword $(wildcard /usr/src/linux-headers-6.12.*-amd64))
 
+VERSION := 0.1.0
+KVER ?= $(shell uname -r)
+DKMS_SRC = $(DESTDIR)/usr/src/vmmig-$(VERSION)
+
 MODULE_SRCS := Kbuild $(shell cd $(TOP) && find kmod uapi -name '*.[ch]')
 
-.PHONY: all module userspace selftests distro-build checkpatch check demo clean
+.PHONY: all module userspace selftests distro-build checkpatch check-netlink netlink-gen \
+	check demo bench clean dkms-install dkms-uninstall
 
-all: module userspace selftests
+all: check-netlink module userspace selftests
 
 # $(call build_module,<kernel tree>,<output dir>)
+# Copies what changed, stamped now: an object built from an older copy (by a
+# concurrent make, say) can then never look newer than its source.
 define build_module
 	@test -d "$(1)" || { echo "kernel tree '$(1)' not found" >&2; exit 1; }
 	@mkdir -p $(2)
-	@cd $(TOP) && cp -a --parents $(MODULE_SRCS) $(2)/
+	@cd $(TOP) && for f in $(MODULE_SRCS); do \
+		cmp -s $$f $(2)/$$f || install -D -m 644 $$f $(2)/$$f || exit 1; done
 	$(MAKE) -C $(1) M=$(2) W=1 modules 2>&1 | tee $(2)/build.log
 	@! grep -E 'warning:|WARNING:' $(2)/build.log || \
 		{ echo "module build for $(1) has warnings" >&2; exit 1; }
@@ -58,11 +71,36 @@ checkpatch:
 		-f $(CHECKPATCH_FILES) | tee $(BUILD)/checkpatch.log
 	@! grep -qE ': (ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log
 
+check-netlink:
+	@$(TOP)/tests/check-netlink $(KSRC) >/dev/null
+
+netlink-gen:
+	$(TOP)/tests/check-netlink $(KSRC) --update
+
 check:
 	$(TOP)/tests/run-tests
 
 demo:
 	$(TOP)/tests/run-demo
+
+bench:
+	$(TOP)/tests/bench/run
+
+# DKMS builds from /usr/src/vmmig-VERSION, a copy of the module's sources.
+dkms-install:
+	@command -v dkms >/dev/null || { echo "dkms is not installed (apt-get install dkms)" >&2; exit 1; }
+	-@dkms remove vmmig/$(VERSION) --all >/dev/null 2>&1
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cd $(TOP) && cp --parents $(MODULE_SRCS) $(DKMS_SRC)/
+	sed 's/@VERSION@/$(VERSION)/' $(TOP)/dkms.conf > $(DKMS_SRC)/dkms.conf
+	dkms add vmmig/$(VERSION)
+	dkms build vmmig/$(VERSION) -k $(KVER)
+	dkms install vmmig/$(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	-dkms remove vmmig/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 clean:
 	rm -rf $(BUILD)

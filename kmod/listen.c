@@ -159,6 +159,23 @@ out:
 		sock_release(sock);
 }
 
+/*
+ * The host's policy on a new connection, before a byte of it is read. A
+ * refused one is reset rather than closed, so that its sender fails at
+ * once, whatever it has sent.
+ */
+static bool vmmig_listen_allowed(struct vmmig_listener *l, struct socket *sock)
+{
+	struct sockaddr_storage peer;
+
+	vmmig_peer_addr(sock, &peer);
+	if (!vmmig_peer_check(l->net, &peer))
+		return true;
+	sock_no_linger(sock->sk);
+	sock_release(sock);
+	return false;
+}
+
 static int vmmig_listener_thread(void *data)
 {
 	struct vmmig_listener *l = data;
@@ -169,7 +186,7 @@ static int vmmig_listener_thread(void *data)
 		ret = kernel_accept(l->sock, &sock, 0);
 		if (ret == -EINVAL)
 			break;		/* shut down */
-		if (!ret)
+		if (!ret && vmmig_listen_allowed(l, sock))
 			vmmig_handshake(l, sock);
 	}
 	while (!kthread_should_stop()) {

@@ -18,19 +18,27 @@ static int __init vmmig_init(void)
 	ret = vmmig_netns_init();
 	if (ret)
 		return ret;
+	ret = vmmig_nl_init();
+	if (ret)
+		goto err_netns;
 	ret = vmmig_device_init();
-	if (ret) {
-		vmmig_netns_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_nl;
 
 	pr_info("loaded, ABI version %d\n", VMMIG_ABI_VERSION);
 	return 0;
+
+err_nl:
+	vmmig_nl_exit();
+err_netns:
+	vmmig_netns_exit();
+	return ret;
 }
 
 static void __exit vmmig_exit(void)
 {
 	vmmig_device_exit();
+	vmmig_nl_exit();
 	vmmig_netns_exit();
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per network namespace state, so that two namespaces of one kernel are
- * two independent hosts.
+ * two independent hosts: listeners, host settings, the migration network
+ * list and the list of sessions (see the locking rules in netns.h).
  */
 #include <linux/list.h>
 #include <net/net_namespace.h>
@@ -17,12 +18,41 @@ struct vmmig_net *vmmig_net(struct net *net)
 	return net_generic(net, vmmig_net_id);
 }
 
+/* A new session joins its namespace's list, for dumps and the limit. */
+void vmmig_net_add_session(struct vmmig_session *s)
+{
+	struct vmmig_net *vn = vmmig_net(s->net);
+
+	s->id = atomic_inc_return(&vn->next_id);
+	mutex_lock(&vn->cfg_lock);
+	list_add_tail(&s->net_node, &vn->sessions);
+	vn->sessions_gen++;
+	mutex_unlock(&vn->cfg_lock);
+}
+
+/* After this, no dump can reach the session: it may be freed. */
+void vmmig_net_del_session(struct vmmig_session *s)
+{
+	struct vmmig_net *vn = vmmig_net(s->net);
+
+	mutex_lock(&vn->cfg_lock);
+	list_del(&s->net_node);
+	vn->sessions_gen++;
+	mutex_unlock(&vn->cfg_lock);
+}
+
 static int __net_init vmmig_net_init(struct net *net)
 {
 	struct vmmig_net *vn = vmmig_net(net);
 
 	mutex_init(&vn->lock);
 	INIT_LIST_HEAD(&vn->listeners);
+	mutex_init(&vn->cfg_lock);
+	vmmig_host_defaults(&vn->host);
+	/* Dumps take generation 0 for "not checked". */
+	vn->nets_gen = 1;
+	vn->sessions_gen = 1;
+	INIT_LIST_HEAD(&vn->sessions);
 	return 0;
 }
 
@@ -30,8 +60,10 @@ static void __net_exit vmmig_net_exit(struct net *net)
 {
 	struct vmmig_net *vn = vmmig_net(net);
 
-	/* Listeners hold a reference on their namespace: none can be left. */
+	/* Listeners and sessions hold a reference on their namespace. */
 	WARN_ON_ONCE(!list_empty(&vn->listeners));
+	WARN_ON_ONCE(!list_empty(&vn->sessions));
+	mutex_destroy(&vn->cfg_lock);
 	mutex_destroy(&vn->lock);
 }
 

@@ -1,16 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per network namespace state: a "host" in the tests is a namespace.
+ *
+ * Locking: @lock guards the listeners and their waiters (listen.c).
+ * @cfg_lock guards the host settings, the network list, the session list
+ * and each listed session's @admitted; nothing else is taken under it but
+ * the sessions' own atomics and READ_ONCE fields. The two are never
+ * nested.
  */
 #ifndef _VMMIG_NETNS_H
 #define _VMMIG_NETNS_H
 
+#include <linux/atomic.h>
+#include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/vmmig.h>
+
+/* A migration network: @family's address, @prefix leading bits of it. */
+struct vmmig_cidr {
+	u16 family;			/* AF_INET or AF_INET6 */
+	u8 prefix;
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+/* The host settings, as VMMIG_CMD_SET_HOST documents them. */
+struct vmmig_host {
+	bool incoming;
+	bool outgoing;
+	u16 port;
+	u32 networks;			/* enum vmmig_networks */
+	u32 perf;			/* enum vmmig_perf */
+	u32 channels;
+	u32 compression;		/* enum vmmig_comp */
+	u32 max_migrations;
+};
 
 struct vmmig_net {
 	struct mutex lock;		/* guards listeners and their waiters */
 	struct list_head listeners;
+
+	struct mutex cfg_lock;		/* everything below but the atomics */
+	struct vmmig_host host;
+	unsigned int nnets;
+	struct vmmig_cidr nets[VMMIG_MAX_NETWORKS];
+	unsigned int nets_gen;		/* bumped by every list change, for dumps */
+	struct list_head sessions;	/* struct vmmig_session.net_node */
+	unsigned int sessions_gen;
+	atomic_t next_id;
+	atomic64_t refused_network;
+	atomic64_t refused_disabled;
+	atomic64_t refused_busy;
 };
 
 #endif /* _VMMIG_NETNS_H */

@@ -166,7 +166,7 @@ static int vmmig_rx_sync(struct vmmig_channel *ch, const struct vmmig_frame *f)
 static int vmmig_rx_fin(struct vmmig_channel *ch)
 {
 	struct vmmig_session *s = ch->sess;
-	bool all = true;
+	bool all = true, done = false;
 	unsigned int i;
 
 	spin_lock_bh(&s->ev_lock);
@@ -178,9 +178,12 @@ static int vmmig_rx_fin(struct vmmig_channel *ch)
 		s->end = ktime_get();
 		s->end_ev.type = VMMIG_EVENT_FINISHED;
 		list_add_tail(&s->end_ev.node, &s->events);
+		done = true;
 	}
 	spin_unlock_bh(&s->ev_lock);
 	wake_up_all(&s->wq);
+	if (done)
+		vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <net/net_namespace.h>
 
 #include "vmmig.h"
+#include "netns.h"
 #include "compress/compress.h"
 
 #define VMMIG_CONNECT_TIMEOUT_MS	10000
@@ -43,6 +44,7 @@ struct vmmig_session *vmmig_session_create(void)
 		INIT_WORK(&s->ch[i].tx_work, vmmig_tx_work);
 	}
 	s->net = get_net(current->nsproxy->net_ns);
+	vmmig_net_add_session(s);
 	return s;
 }
 
@@ -59,6 +61,7 @@ void vmmig_session_destroy(struct vmmig_session *s)
 	struct vmmig_ev *ev, *tmp;
 	unsigned int i;
 
+	vmmig_net_del_session(s);
 	vmmig_session_abort(s, ECONNABORTED, true);
 	for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
 		s->ch[i].ops->shutdown(&s->ch[i]);
@@ -148,6 +151,7 @@ void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
 	}
 	for (i = 0; i < s->nch; i++)
 		s->ch[i].ops->shutdown(&s->ch[i]);
+	vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, err);
 }
 
 /* One codec context per channel, allocated before any page moves. */
@@ -177,7 +181,8 @@ int vmmig_session_start(struct vmmig_session *s)
 	for (i = 0; i < s->nch; i++)
 		s->ch[i].ops->set_timeout(&s->ch[i], MAX_SCHEDULE_TIMEOUT);
 	s->start = ktime_get();
-	WRITE_ONCE(s->state, VMMIG_STATE_ACTIVE);
+	/* Publishes the peer to lockless readers (netlink.c). */
+	smp_store_release(&s->state, VMMIG_STATE_ACTIVE);
 	/* The source made its contexts before connecting. */
 	ret = s->role == VMMIG_ROLE_DESTINATION ? vmmig_session_comp_init(s) : 0;
 	if (ret) {
@@ -194,13 +199,13 @@ int vmmig_session_start(struct vmmig_session *s)
 		}
 		s->ch[i].rx_thread = t;
 	}
+	vmmig_nl_notify_session(s, VMMIG_NOTIFY_STARTED, 0);
 	return 0;
 }
 
-static int vmmig_fill_addr(const struct vmmig_connect *c, struct sockaddr_storage *ss)
+static int vmmig_fill_addr(const struct vmmig_connect *c, u16 port,
+			   struct sockaddr_storage *ss)
 {
-	u16 port = c->port ?: VMMIG_DEFAULT_PORT;
-
 	memset(ss, 0, sizeof(*ss));
 	if (c->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
@@ -271,26 +276,40 @@ static int vmmig_hello(struct vmmig_session *s, struct vmmig_channel *ch)
 	return ret;
 }
 
-/* Caller holds s->lock; the session is NEW. */
+/*
+ * Caller holds s->lock; the session is NEW. Bad arguments fail before the
+ * host's policy is asked, so that EINVAL never depends on the settings.
+ */
 int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c)
 {
 	unsigned long timeout = msecs_to_jiffies(c->timeout_ms ?: VMMIG_CONNECT_TIMEOUT_MS);
+	bool host_defaults = c->flags & VMMIG_CONNECT_HOST_DEFAULTS;
 	struct sockaddr_storage ss;
+	struct vmmig_host h;
 	unsigned int i;
 	int ret, len;
 
-	if (c->flags || c->reserved || !c->channels || c->channels > VMMIG_MAX_CHANNELS ||
+	if ((c->flags & ~VMMIG_CONNECT_HOST_DEFAULTS) || c->reserved ||
+	    c->channels > VMMIG_MAX_CHANNELS || (!c->channels && !host_defaults) ||
+	    (host_defaults && (c->compression || c->level)) ||
 	    vmmig_comp_check(c->compression, c->level))
 		return -EINVAL;
-	len = vmmig_fill_addr(c, &ss);
+	len = vmmig_fill_addr(c, c->port, &ss);
 	if (len < 0)
 		return len;
+	ret = vmmig_admit(s, VMMIG_ROLE_SOURCE, &h);
+	if (ret)
+		return ret;
+	if (!c->port)
+		vmmig_fill_addr(c, h.port, &ss);
 
 	s->role = VMMIG_ROLE_SOURCE;
-	s->nch = c->channels;
+	s->nch = c->channels ?: h.channels;
 	s->cookie = get_random_u64();
 	s->compression = c->compression;
 	s->comp_level = c->level;
+	if (host_defaults && h.perf == VMMIG_PERF_COMPRESSION)
+		s->compression = h.compression;
 	ret = vmmig_session_comp_init(s);
 	if (ret)
 		goto err;
@@ -312,6 +331,7 @@ err:
 	s->compression = VMMIG_COMP_NONE;
 	s->role = VMMIG_ROLE_NONE;
 	s->nch = 0;
+	vmmig_unadmit(s);
 	return ret;
 }
 
@@ -320,14 +340,19 @@ int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
 {
 	unsigned long timeout = a->timeout_ms ? msecs_to_jiffies(a->timeout_ms)
 					      : MAX_SCHEDULE_TIMEOUT;
+	struct vmmig_host h;
 	int ret;
 
 	if (a->flags || a->reserved)
 		return -EINVAL;
+	ret = vmmig_admit(s, VMMIG_ROLE_DESTINATION, &h);
+	if (ret)
+		return ret;
 	s->role = VMMIG_ROLE_DESTINATION;
-	ret = vmmig_listen_wait(s, a->port ?: VMMIG_DEFAULT_PORT, timeout);
+	ret = vmmig_listen_wait(s, a->port ?: h.port, timeout);
 	if (ret) {
 		s->role = VMMIG_ROLE_NONE;
+		vmmig_unadmit(s);
 		return ret;
 	}
 
@@ -444,9 +469,11 @@ int vmmig_session_finish(struct vmmig_session *s)
 			s->state = VMMIG_STATE_ABORTED;
 			s->error = -ret;
 			spin_unlock_bh(&s->ev_lock);
+			vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, -ret);
 			return ret;
 		}
 	}
+	vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0);
 	return 0;
 }
 

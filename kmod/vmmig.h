@@ -11,6 +11,9 @@
  *   the wire when two contexts send on one channel.
  * - struct vmmig_listener (listen.c): one per (netns, port) while sessions
  *   wait in ACCEPT; vmmig_net.lock guards the list and each waiter list.
+ * - Every session is on its namespace's list from open to close;
+ *   vmmig_net.cfg_lock guards the list and @admitted (netns.h). A dump
+ *   reads a listed session under that lock, so it cannot be freed meanwhile.
  */
 #ifndef _VMMIG_H
 #define _VMMIG_H
@@ -31,10 +34,13 @@
 
 struct net;
 struct page;
+struct sockaddr;
 struct socket;
 struct task_struct;
 struct vmmig_channel;
 struct vmmig_comp_ctx;
+struct vmmig_cidr;
+struct vmmig_host;
 struct vmmig_listener;
 struct vmmig_net;
 
@@ -154,6 +160,21 @@ struct vmmig_session {
 	atomic64_t comp_bytes_out;
 	ktime_t start;
 	ktime_t end;
+
+	/* The namespace's session list (netns.c) and max-migrations (policy.c) */
+	struct list_head net_node;
+	u32 id;
+	bool admitted;
+};
+
+/* A VMMIG_CMD_SESSION_EVENT notification. */
+struct vmmig_notice {
+	u32 event;			/* enum vmmig_notify */
+	u32 id;				/* the session; 0: none */
+	u32 role;			/* the direction */
+	const struct sockaddr_storage *peer;	/* NULL: not known */
+	int error;			/* positive errno, or 0 */
+	const char *msg;		/* NULL, or why it was refused */
 };
 
 static inline bool vmmig_active(struct vmmig_session *s)
@@ -201,6 +222,27 @@ int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout);
 int vmmig_netns_init(void);
 void vmmig_netns_exit(void);
 struct vmmig_net *vmmig_net(struct net *net);
+void vmmig_net_add_session(struct vmmig_session *s);
+void vmmig_net_del_session(struct vmmig_session *s);
+
+/* policy.c */
+void vmmig_host_defaults(struct vmmig_host *h);
+int vmmig_cidr_init(struct vmmig_cidr *c, u16 family, const void *addr,
+		    unsigned int prefix);
+bool vmmig_cidr_equal(const struct vmmig_cidr *a, const struct vmmig_cidr *b);
+bool vmmig_cidr_match(const struct vmmig_cidr *c, const struct sockaddr *sa);
+bool vmmig_cidr_list_match(const struct vmmig_cidr *list, unsigned int n,
+			   const struct sockaddr *sa);
+unsigned int vmmig_active_migrations(struct vmmig_net *vn);
+int vmmig_admit(struct vmmig_session *s, enum vmmig_role role, struct vmmig_host *h);
+void vmmig_unadmit(struct vmmig_session *s);
+int vmmig_peer_check(struct net *net, const struct sockaddr_storage *peer);
+
+/* netlink.c */
+int vmmig_nl_init(void);
+void vmmig_nl_exit(void);
+void vmmig_nl_notify(struct net *net, const struct vmmig_notice *n);
+void vmmig_nl_notify_session(struct vmmig_session *s, u32 event, int error);
 
 /* bitmap.c */
 int vmmig_bitmap_check_tail(const unsigned long *map, unsigned long nbits);

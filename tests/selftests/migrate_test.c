@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include "vmmig_test.h"
 #include "kselftest_harness.h"
@@ -155,6 +158,7 @@ FIXTURE_SETUP(mig)
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->len = variant->mib * MIB;
 	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
@@ -291,6 +295,8 @@ FIXTURE(ioc) {
 
 FIXTURE_SETUP(ioc)
 {
+	/* These sessions live in the namespace the tests run in. */
+	ASSERT_EQ(0, vt_ctl(NULL, "enable"));
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);
 	self->mem = mmap(NULL, IOC_PAGES * PG, PROT_READ | PROT_WRITE,
@@ -377,6 +383,42 @@ TEST_F(ioc, too_many_regions)
 		ASSERT_EQ(0, add_region(self->fd, i, m + i * PG, PG, i * PG));
 	EXPECT_EQ(-ENOSPC, add_region(self->fd, i, m + i * PG, PG, i * PG));
 	munmap(m, (VMMIG_MAX_REGIONS + 1) * PG);
+}
+
+/* Drop CAP_IPC_LOCK from the effective set, so that RLIMIT_MEMLOCK applies. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+/* Pinned pages are charged to RLIMIT_MEMLOCK and given back on close. */
+TEST_F(ioc, memlock_is_charged)
+{
+	struct rlimit rl = { .rlim_cur = 32 * PG, .rlim_max = 32 * PG };
+	unsigned char *m = self->mem;
+	int fd2;
+
+	ASSERT_EQ(0, drop_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	EXPECT_EQ(-ENOMEM, add_region(self->fd, 1, m, 33 * PG, 0));
+	ASSERT_EQ(0, add_region(self->fd, 1, m, 24 * PG, 0));
+	EXPECT_EQ(-ENOMEM, add_region(self->fd, 2, m + 24 * PG, 9 * PG, 24 * PG));
+	ASSERT_EQ(0, add_region(self->fd, 2, m + 24 * PG, 8 * PG, 24 * PG));
+
+	/* A second session of the same process shares the budget... */
+	fd2 = vt_open();
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-ENOMEM, add_region(fd2, 1, m + 32 * PG, PG, 0));
+	/* ...until the first one closes and gives its pages back. */
+	close(self->fd);
+	self->fd = fd2;
+	EXPECT_EQ(0, add_region(fd2, 1, m + 32 * PG, 32 * PG, 0));
 }
 
 TEST_F(ioc, wrong_state)
@@ -473,6 +515,7 @@ FIXTURE_SETUP(pair)
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, PAIR_PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -710,6 +753,7 @@ FIXTURE_SETUP(mixed)
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	self->src = mmap(NULL, MIXED_PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -784,6 +828,7 @@ TEST(unknown_region_id_refused)
 	pid_t pid;
 
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	src = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	dst = map_shared(64 * PG);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,39 @@ static inline int vt_netns_setup(void)
 static inline void vt_netns_teardown(void)
 {
 	vt_sh("ip netns del " VT_NS_A " 2>/dev/null; ip netns del " VT_NS_B " 2>/dev/null");
+}
+
+/* vmmigctl of this source tree: ../../userspace/vmmigctl/ from the test binary. */
+static inline const char *vt_ctl_path(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (path[0])
+		return path;
+	n = readlink("/proc/self/exe", path, sizeof(path) - 64);
+	slash = n > 0 ? memrchr(path, '/', n) : NULL;
+	if (!slash)
+		return "vmmigctl";
+	snprintf(slash, 64, "/../../userspace/vmmigctl/vmmigctl");
+	return path;
+}
+
+/* Run "vmmigctl ARGS" in netns @ns (NULL: ours); its exit status. */
+static inline int vt_ctl(const char *ns, const char *args)
+{
+	char cmd[PATH_MAX + 1024];
+
+	snprintf(cmd, sizeof(cmd), "%s%s %s %s", ns ? "ip netns exec " : "", ns ? ns : "",
+		 vt_ctl_path(), args);
+	return vt_sh(cmd);
+}
+
+/* Hosts refuse migrations until enabled: enable both A and B. */
+static inline int vt_hosts_enable(void)
+{
+	return vt_ctl(VT_NS_A, "enable") ?: vt_ctl(VT_NS_B, "enable");
 }
 
 /* Move the calling process (or thread) into a named network namespace. */

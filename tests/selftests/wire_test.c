@@ -127,6 +127,7 @@ struct wire_env {
 static void env_setup(struct __test_metadata *_metadata, struct wire_env *self)
 {
 	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_B));
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);

@@ -47,17 +47,27 @@
  *	Connects @channels TCP connections to the peer's module and does the
  *	handshake. Returns once all channels are up: the session is ACTIVE.
  *	@compression and @level choose the page codec (COMPRESSION below).
- *	-EINVAL: bad family/address, @channels 0 or > VMMIG_MAX_CHANNELS,
- *	unknown @compression, @level out of the codec's range;
- *	-ECONNREFUSED: nobody accepting there; -ETIMEDOUT; -ENXIO: the peer
- *	has no region with one of our ids, or one of a different length.
+ *	With VMMIG_CONNECT_HOST_DEFAULTS in @flags the host's settings (HOST
+ *	SETTINGS below) choose instead: @compression and @level must be 0,
+ *	and @channels 0 takes the host's channel count.
+ *	@port 0 is the host's port setting (default VMMIG_DEFAULT_PORT).
+ *	-EINVAL: bad family/address, @channels 0 (without the flag) or >
+ *	VMMIG_MAX_CHANNELS, unknown @compression, @level out of the codec's
+ *	range; -EACCES: outgoing migrations are disabled on this host;
+ *	-EBUSY: the host's max-migrations are running; -ECONNREFUSED: nobody
+ *	accepting there; -ECONNRESET: the peer closed the connection before
+ *	the handshake completed (e.g. we are not on its migration networks,
+ *	or its incoming migrations are disabled); -ETIMEDOUT; -ENXIO: the
+ *	peer has no region with one of our ids, or one of a different length.
  *
  * VMMIG_IOC_ACCEPT (struct vmmig_accept, NEW state, destination)
- *	Waits for a source to connect to @port in the caller's network
- *	namespace, up to @timeout_ms (0: until a signal). The module owns the
- *	listening socket while at least one session waits in ACCEPT. On
- *	return the session is ACTIVE and the peer fields are filled in.
- *	-ETIMEDOUT; -EINTR; -EADDRINUSE: the port is taken by a non-vmmig socket.
+ *	Waits for a source to connect to @port (0: the host's port setting)
+ *	in the caller's network namespace, up to @timeout_ms (0: until a
+ *	signal). The module owns the listening socket while at least one
+ *	session waits in ACCEPT. On return the session is ACTIVE and the peer
+ *	fields are filled in. -ETIMEDOUT; -EINTR; -EADDRINUSE: the port is
+ *	taken by a non-vmmig socket; -EACCES: incoming migrations are
+ *	disabled on this host; -EBUSY: the host's max-migrations are running.
  *
  * VMMIG_IOC_SEND_DIRTY (struct vmmig_dirty, ACTIVE, source)
  *	Sends every page whose bit is set in @bitmap (KVM_GET_DIRTY_LOG
@@ -114,6 +124,54 @@
  * --------
  * A page is always sent on the same channel (chosen from its region and
  * page index), so a page sent in two rounds lands as its newer copy.
+ *
+ * HOST SETTINGS (generic netlink family VMMIG_GENL_NAME)
+ * -------------
+ * Each network namespace is a host with its own settings, network list
+ * and sessions. Documentation/netlink/vmmig.yaml describes the family in
+ * YNL form; vmmigctl(8) is its tool. Reading needs no privilege; a change
+ * needs CAP_NET_ADMIN in the user namespace that owns the network
+ * namespace (-EPERM). Strict policies: an unknown or read-only attribute
+ * (-EINVAL), or a value or length out of range (-ERANGE), is refused with
+ * an extack message (and the attribute, and its range) and changes nothing.
+ *
+ * VMMIG_CMD_GET_HOST (do): every VMMIG_A_HOST_* attribute.
+ * VMMIG_CMD_SET_HOST (do, admin): sets the settings given, keeps the
+ *	others, all or nothing. -EOPNOTSUPP "RDMA transport not available":
+ *	PERFORMANCE VMMIG_PERF_RDMA.
+ * VMMIG_CMD_GET_NETWORK (dump): one message per network list entry.
+ * VMMIG_CMD_ADD_NETWORK (do, admin): ADDR4 or ADDR6, and PREFIX_LEN.
+ *	-EINVAL "give exactly one of addr4 and addr6", "prefix-len missing",
+ *	"address has bits set past the prefix length"; -ERANGE "prefix
+ *	length longer than the address"; -EEXIST "network already in the
+ *	list"; -ENOSPC "network list full" (VMMIG_MAX_NETWORKS).
+ * VMMIG_CMD_DEL_NETWORK (do, admin): the same attributes. -ENOENT
+ *	"network not in the list", and the -EINVAL and -ERANGE of ADD.
+ * VMMIG_CMD_GET_SESSION (dump): every open session of the namespace
+ *	(VMMIG_A_SESS_*) with its statistics; the peer once it is known.
+ * VMMIG_CMD_SESSION_EVENT, multicast group VMMIG_MCGRP_EVENTS: a session
+ *	started, finished or aborted (ERROR: why), or a session or incoming
+ *	connection was refused (ERROR, MESSAGE: why).
+ *
+ * The settings, and what they change:
+ * INCOMING, OUTGOING (both 0 at first): ACCEPT with incoming disabled and
+ *	CONNECT with outgoing disabled fail with -EACCES; while incoming is
+ *	disabled, the listener resets every connection unread. Sessions
+ *	already active go on.
+ * NETWORKS (VMMIG_NETWORKS_ANY at first) and the network list: with
+ *	VMMIG_NETWORKS_LISTED, a connection from outside every entry is
+ *	reset before a byte of it is read (the source's CONNECT fails with
+ *	-ECONNRESET); counted in REFUSED_NETWORK. An IPv4-mapped IPv6 peer is
+ *	matched as IPv4. Changes apply to the next connection.
+ * PORT (VMMIG_DEFAULT_PORT): what @port 0 means in CONNECT and ACCEPT.
+ * MAX_MIGRATIONS (2): sessions of the host that are active or waiting in
+ *	CONNECT/ACCEPT, both directions together. One more fails at once
+ *	with -EBUSY and a refused event "maximum concurrent migrations
+ *	reached (N)".
+ * PERFORMANCE (VMMIG_PERF_COMPRESSION), CHANNELS (VMMIG_DEFAULT_CHANNELS),
+ *	COMPRESSION (VMMIG_COMP_LZ4): what CONNECT with
+ *	VMMIG_CONNECT_HOST_DEFAULTS uses: tcp is VMMIG_COMP_NONE,
+ *	compression the COMPRESSION codec at its default level.
  */
 #ifndef _UAPI_LINUX_VMMIG_H
 #define _UAPI_LINUX_VMMIG_H
@@ -168,11 +226,14 @@ enum vmmig_comp {
 	__VMMIG_COMP_MAX,
 };
 
+/* CONNECT: channels, codec and level from the host's settings. */
+#define VMMIG_CONNECT_HOST_DEFAULTS	0x1
+
 struct vmmig_connect {
 	__u32 size;
-	__u32 flags;		/* none defined */
+	__u32 flags;		/* VMMIG_CONNECT_* */
 	__u16 family;		/* AF_INET or AF_INET6 */
-	__u16 port;		/* host byte order; 0: VMMIG_DEFAULT_PORT */
+	__u16 port;		/* host byte order; 0: the host's port setting */
 	__u32 channels;		/* 1..VMMIG_MAX_CHANNELS */
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
 	__u32 timeout_ms;	/* connect + handshake; 0: 10000 */
@@ -184,7 +245,7 @@ struct vmmig_connect {
 struct vmmig_accept {
 	__u32 size;
 	__u32 flags;		/* none defined */
-	__u16 port;		/* host byte order; 0: VMMIG_DEFAULT_PORT */
+	__u16 port;		/* host byte order; 0: the host's port setting */
 	__u16 reserved;
 	__u32 timeout_ms;	/* 0: until a signal */
 	/* filled in on success */
@@ -275,5 +336,102 @@ struct vmmig_stats {
 #define VMMIG_IOC_ABORT		_IO(VMMIG_IOC_TYPE, 0x08)
 #define VMMIG_IOC_WAIT_EVENT	_IOWR(VMMIG_IOC_TYPE, 0x09, struct vmmig_event)
 #define VMMIG_IOC_GET_STATS	_IOWR(VMMIG_IOC_TYPE, 0x0a, struct vmmig_stats)
+
+/* Generic netlink: HOST SETTINGS above, Documentation/netlink/vmmig.yaml. */
+#define VMMIG_GENL_NAME		"vmmig"
+#define VMMIG_GENL_VERSION	1
+#define VMMIG_MCGRP_EVENTS	"events"
+
+#define VMMIG_DEFAULT_MAX_MIGRATIONS	2
+#define VMMIG_MAX_MIGRATIONS_CAP	256	/* largest max-migrations */
+#define VMMIG_MAX_NETWORKS		64	/* network list entries */
+
+/* Performance option, as in Hyper-V. */
+enum vmmig_perf {
+	VMMIG_PERF_TCP = 0,		/* uncompressed, zero copy */
+	VMMIG_PERF_COMPRESSION,		/* the host's codec (the default) */
+	VMMIG_PERF_RDMA,		/* not available yet */
+};
+
+/* Which peers may connect for an incoming migration. */
+enum vmmig_networks {
+	VMMIG_NETWORKS_ANY = 0,		/* any address (the default) */
+	VMMIG_NETWORKS_LISTED,		/* inside an entry of the network list */
+};
+
+/* VMMIG_A_SESS_EVENT of a VMMIG_CMD_SESSION_EVENT notification. */
+enum vmmig_notify {
+	VMMIG_NOTIFY_STARTED = 1,
+	VMMIG_NOTIFY_FINISHED,
+	VMMIG_NOTIFY_ABORTED,		/* ERROR says why */
+	VMMIG_NOTIFY_REFUSED,		/* ERROR and MESSAGE say why */
+};
+
+/* Settings (read-write) and counters (read only) of a host. */
+enum vmmig_host_attr {
+	VMMIG_A_HOST_INCOMING = 1,	/* u8 0/1 */
+	VMMIG_A_HOST_OUTGOING,		/* u8 0/1 */
+	VMMIG_A_HOST_PORT,		/* u16 >= 1 */
+	VMMIG_A_HOST_NETWORKS,		/* u32 enum vmmig_networks */
+	VMMIG_A_HOST_PERFORMANCE,	/* u32 enum vmmig_perf */
+	VMMIG_A_HOST_CHANNELS,		/* u32 1..VMMIG_MAX_CHANNELS */
+	VMMIG_A_HOST_COMPRESSION,	/* u32 VMMIG_COMP_LZ4 or _ZSTD */
+	VMMIG_A_HOST_MAX_MIGRATIONS,	/* u32 1..VMMIG_MAX_MIGRATIONS_CAP */
+	VMMIG_A_HOST_ACTIVE_MIGRATIONS,	/* u32, read only */
+	VMMIG_A_HOST_REFUSED_NETWORK,	/* u64, read only */
+	VMMIG_A_HOST_REFUSED_DISABLED,	/* u64, read only */
+	VMMIG_A_HOST_REFUSED_BUSY,	/* u64, read only */
+	VMMIG_A_HOST_PAD,
+
+	__VMMIG_A_HOST_MAX,
+	VMMIG_A_HOST_MAX = (__VMMIG_A_HOST_MAX - 1)
+};
+
+/* A network list entry: ADDR4 or ADDR6, and PREFIX_LEN. */
+enum vmmig_net_attr {
+	VMMIG_A_NET_ADDR4 = 1,		/* 4 bytes, network order */
+	VMMIG_A_NET_ADDR6,		/* 16 bytes */
+	VMMIG_A_NET_PREFIX_LEN,		/* u8 */
+
+	__VMMIG_A_NET_MAX,
+	VMMIG_A_NET_MAX = (__VMMIG_A_NET_MAX - 1)
+};
+
+/* A session in GET_SESSION dumps and SESSION_EVENT notifications. */
+enum vmmig_sess_attr {
+	VMMIG_A_SESS_ID = 1,		/* u32, from 1 in each namespace */
+	VMMIG_A_SESS_DIRECTION,		/* u32 enum vmmig_role */
+	VMMIG_A_SESS_STATE,		/* u32 enum vmmig_state */
+	VMMIG_A_SESS_PEER_ADDR4,	/* 4 bytes, network order */
+	VMMIG_A_SESS_PEER_ADDR6,	/* 16 bytes */
+	VMMIG_A_SESS_PEER_PORT,		/* u16 */
+	VMMIG_A_SESS_CHANNELS,		/* u32 */
+	VMMIG_A_SESS_COMPRESSION,	/* u32 enum vmmig_comp */
+	VMMIG_A_SESS_ROUNDS,		/* u64: SYNCs completed */
+	VMMIG_A_SESS_PAGES,		/* u64: sent or placed */
+	VMMIG_A_SESS_BYTES,		/* u64: on the wire */
+	VMMIG_A_SESS_THROUGHPUT,	/* u64: bytes per second */
+	VMMIG_A_SESS_ELAPSED_MS,	/* u64: since it became active */
+	VMMIG_A_SESS_ERROR,		/* u32 positive errno */
+	VMMIG_A_SESS_EVENT,		/* u32 enum vmmig_notify */
+	VMMIG_A_SESS_MESSAGE,		/* string */
+	VMMIG_A_SESS_PAD,
+
+	__VMMIG_A_SESS_MAX,
+	VMMIG_A_SESS_MAX = (__VMMIG_A_SESS_MAX - 1)
+};
+
+enum vmmig_cmd {
+	VMMIG_CMD_GET_HOST = 1,
+	VMMIG_CMD_SET_HOST,
+	VMMIG_CMD_GET_NETWORK,
+	VMMIG_CMD_ADD_NETWORK,
+	VMMIG_CMD_DEL_NETWORK,
+	VMMIG_CMD_GET_SESSION,
+	VMMIG_CMD_SESSION_EVENT,
+
+	__VMMIG_CMD_MAX,
+	VMMIG_CMD_MAX = (__VMMIG_CMD_MAX - 1)
+};
 
 #endif /* _UAPI_LINUX_VMMIG_H */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause)
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/vmmig.yaml */
+/* YNL-GEN kernel source */
+
+#include <net/netlink.h>
+#include <net/genetlink.h>
+
+#include "netlink-gen.h"
+
+#include <uapi/linux/vmmig.h>
+
+/* VMMIG_CMD_SET_HOST - do */
+static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_MAX_MIGRATIONS + 1] = {
+	[VMMIG_A_HOST_INCOMING] = NLA_POLICY_MAX(NLA_U8, 1),
+	[VMMIG_A_HOST_OUTGOING] = NLA_POLICY_MAX(NLA_U8, 1),
+	[VMMIG_A_HOST_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[VMMIG_A_HOST_NETWORKS] = NLA_POLICY_MAX(NLA_U32, 1),
+	[VMMIG_A_HOST_PERFORMANCE] = NLA_POLICY_MAX(NLA_U32, 2),
+	[VMMIG_A_HOST_CHANNELS] = NLA_POLICY_RANGE(NLA_U32, 1, VMMIG_MAX_CHANNELS),
+	[VMMIG_A_HOST_COMPRESSION] = NLA_POLICY_RANGE(NLA_U32, 1, 2),
+	[VMMIG_A_HOST_MAX_MIGRATIONS] = NLA_POLICY_RANGE(NLA_U32, 1, VMMIG_MAX_MIGRATIONS_CAP),
+};
+
+/* VMMIG_CMD_ADD_NETWORK - do */
+static const struct nla_policy vmmig_add_network_nl_policy[VMMIG_A_NET_PREFIX_LEN + 1] = {
+	[VMMIG_A_NET_ADDR4] = NLA_POLICY_EXACT_LEN(4),
+	[VMMIG_A_NET_ADDR6] = NLA_POLICY_EXACT_LEN(16),
+	[VMMIG_A_NET_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+};
+
+/* VMMIG_CMD_DEL_NETWORK - do */
+static const struct nla_policy vmmig_del_network_nl_policy[VMMIG_A_NET_PREFIX_LEN + 1] = {
+	[VMMIG_A_NET_ADDR4] = NLA_POLICY_EXACT_LEN(4),
+	[VMMIG_A_NET_ADDR6] = NLA_POLICY_EXACT_LEN(16),
+	[VMMIG_A_NET_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+};
+
+/* Ops table for vmmig */
+const struct genl_split_ops vmmig_nl_ops[6] = {
+	{
+		.cmd	= VMMIG_CMD_GET_HOST,
+		.doit	= vmmig_nl_get_host_doit,
+		.flags	= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VMMIG_CMD_SET_HOST,
+		.doit		= vmmig_nl_set_host_doit,
+		.policy		= vmmig_set_host_nl_policy,
+		.maxattr	= VMMIG_A_HOST_MAX_MIGRATIONS,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= VMMIG_CMD_GET_NETWORK,
+		.dumpit	= vmmig_nl_get_network_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= VMMIG_CMD_ADD_NETWORK,
+		.doit		= vmmig_nl_add_network_doit,
+		.policy		= vmmig_add_network_nl_policy,
+		.maxattr	= VMMIG_A_NET_PREFIX_LEN,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VMMIG_CMD_DEL_NETWORK,
+		.doit		= vmmig_nl_del_network_doit,
+		.policy		= vmmig_del_network_nl_policy,
+		.maxattr	= VMMIG_A_NET_PREFIX_LEN,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= VMMIG_CMD_GET_SESSION,
+		.dumpit	= vmmig_nl_get_session_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
+};
+
+static const struct genl_multicast_group vmmig_nl_mcgrps[] = {
+	[VMMIG_NLGRP_EVENTS] = { "events", },
+};

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/vmmig.yaml */
+/* YNL-GEN kernel header */
+
+#ifndef _LINUX_VMMIG_GEN_H
+#define _LINUX_VMMIG_GEN_H
+
+#include <net/netlink.h>
+#include <net/genetlink.h>
+
+#include <uapi/linux/vmmig.h>
+
+/* Ops table for vmmig */
+extern const struct genl_split_ops vmmig_nl_ops[6];
+
+int vmmig_nl_get_host_doit(struct sk_buff *skb, struct genl_info *info);
+int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info);
+int vmmig_nl_get_network_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb);
+int vmmig_nl_add_network_doit(struct sk_buff *skb, struct genl_info *info);
+int vmmig_nl_del_network_doit(struct sk_buff *skb, struct genl_info *info);
+int vmmig_nl_get_session_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb);
+
+enum {
+	VMMIG_NLGRP_EVENTS,
+};
+
+#endif /* _LINUX_VMMIG_GEN_H */

@@ -1,0 +1,1161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control plane: the vmmig generic netlink family driven through
+ * vmmigctl (and the kernel's YNL tool, against the spec) in two hosts,
+ * netns A (source) and B (destination). Each setting changes what
+ * CONNECT/ACCEPT and the listener do as uapi/linux/vmmig.h documents;
+ * each refusal has its errno and text and touches no memory; who may
+ * change what; the session list and the events group.
+ */
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "vmmig_test.h"
+#include "kselftest_harness.h"
+
+#define PG		4096UL
+#define PAGES		64
+#define FILL		0xee
+
+static bool has(const char *haystack, const char *needle)
+{
+	return strstr(haystack, needle);
+}
+
+/* Each of the strings (up to NULL) in @haystack, each after the one before. */
+static bool has_seq(const char *haystack, ...)
+{
+	const char *needle, *p = haystack;
+	va_list ap;
+
+	va_start(ap, haystack);
+	while (p && (needle = va_arg(ap, const char *))) {
+		p = strstr(p, needle);
+		if (p)
+			p += strlen(needle);
+	}
+	va_end(ap);
+	return p;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Run vmmigctl in @ns (NULL: ours), its stdout and stderr into @out. */
+static int ctl_out(const char *ns, char *out, size_t size, const char *fmt, ...)
+{
+	char args[512], cmd[PATH_MAX + 1024];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s%s %s %s 2>&1", ns ? "ip netns exec " : "", ns ? ns : "",
+		 vt_ctl_path(), args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n < size - 1) {
+		size_t got = fread(out + n, 1, size - 1 - n, p);
+
+		if (!got)
+			break;
+		n += got;
+	}
+	out[n] = '\0';
+	rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* A number in vmmigctl's flat JSON: "key":N; -1 if absent. */
+static long long json_num(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+static long long host_num(const char *ns, const char *key)
+{
+	char out[4096];
+
+	if (ctl_out(ns, out, sizeof(out), "-j show"))
+		return -2;
+	return json_num(out, key);
+}
+
+/* Poll until @ns counts @n sessions against max-migrations (up to 10 s). */
+static bool wait_active(const char *ns, long long n)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (host_num(ns, "active-migrations") == n)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+static void *map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static unsigned char src_byte(size_t i)
+{
+	return i * 7 + i / PG;
+}
+
+/* The source's memory is as the fixture wrote it: a refusal changed nothing. */
+static bool src_intact(const unsigned char *src)
+{
+	size_t i;
+
+	for (i = 0; i < PAGES * PG; i++)
+		if (src[i] != src_byte(i))
+			return false;
+	return true;
+}
+
+static bool untouched(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != FILL)
+			return false;
+	return true;
+}
+
+/* What a destination child saw. */
+struct dest_res {
+	int accept_rc;
+	long long accept_ms;	/* how long ACCEPT took */
+	__u32 channels;
+	__u32 end_type;
+	int end_error;
+	struct vmmig_stats stats;
+};
+
+/*
+ * A destination in netns B: register @mem, ACCEPT on @port, then read
+ * events until the session ends; results in @r (shared memory).
+ */
+static pid_t dest_start(unsigned char *mem, __u16 port, __u32 accept_ms, struct dest_res *r)
+{
+	struct vmmig_accept a = { .size = sizeof(a), .port = port, .timeout_ms = accept_ms };
+	struct vmmig_event ev;
+	long long t0;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	memset(r, 0, sizeof(*r));
+	if (vt_enter_netns(VT_NS_B))
+		_exit(2);
+	fd = vt_open();
+	if (fd < 0 || vt_add_region(fd, 1, mem, PAGES * PG, 0))
+		_exit(3);
+	t0 = now_ms();
+	r->accept_rc = vt_ioctl(fd, VMMIG_IOC_ACCEPT, &a);
+	r->accept_ms = now_ms() - t0;
+	r->channels = a.channels;
+	while (!r->accept_rc && !vt_wait_event(fd, &ev, NULL, 0, 20000)) {
+		if (ev.type == VMMIG_EVENT_FINISHED || ev.type == VMMIG_EVENT_ABORTED) {
+			r->end_type = ev.type;
+			r->end_error = ev.error;
+			break;
+		}
+	}
+	vt_stats(fd, &r->stats);
+	close(fd);
+	_exit(0);
+}
+
+static int dest_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int connect_ex(int fd, const char *addr, __u16 port, __u32 channels, __u32 flags,
+		      __u32 compression, __s32 level)
+{
+	struct vmmig_connect c = {
+		.size = sizeof(c), .flags = flags, .family = AF_INET, .port = port,
+		.channels = channels, .timeout_ms = 5000, .compression = compression,
+		.level = level,
+	};
+
+	if (addr && strchr(addr, ':')) {
+		c.family = AF_INET6;
+		inet_pton(AF_INET6, addr, c.addr);
+	} else {
+		inet_pton(AF_INET, addr ? addr : VT_ADDR_B, c.addr);
+	}
+	return vt_ioctl(fd, VMMIG_IOC_CONNECT, &c);
+}
+
+/* CONNECT, retrying while the destination's listener is not up yet. */
+static int connect_retry(int fd, const char *addr, __u16 port, __u32 channels, __u32 flags)
+{
+	int rc, tries = 200;
+
+	do {
+		rc = connect_ex(fd, addr, port, channels, flags, VMMIG_COMP_NONE, 0);
+		if (rc != -ECONNREFUSED)
+			return rc;
+		usleep(50000);
+	} while (--tries);
+	return rc;
+}
+
+/* Host A's source memory and session, host B's destination memory. */
+struct env {
+	unsigned char *src;
+	unsigned char *dst;
+	struct dest_res *res;
+	int fd;			/* a source session in A, region 1 registered */
+};
+
+FIXTURE(ctl) {
+	struct env e;
+};
+
+FIXTURE_SETUP(ctl)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	self->e.src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->e.src);
+	for (i = 0; i < PAGES * PG; i++)
+		self->e.src[i] = src_byte(i);
+	self->e.dst = map_shared(PAGES * PG);
+	self->e.res = map_shared(sizeof(*self->e.res));
+	ASSERT_NE(NULL, self->e.dst);
+	ASSERT_NE(NULL, self->e.res);
+	memset(self->e.dst, FILL, PAGES * PG);
+	self->e.fd = vt_open();
+	ASSERT_LE(0, self->e.fd);
+	ASSERT_EQ(0, vt_add_region(self->e.fd, 1, self->e.src, PAGES * PG, 0));
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	if (self->e.fd >= 0)
+		close(self->e.fd);
+	munmap(self->e.src, PAGES * PG);
+	munmap(self->e.dst, PAGES * PG);
+	munmap(self->e.res, sizeof(*self->e.res));
+	vt_netns_teardown();
+}
+
+/* A fresh source session in A for the next CONNECT. */
+static int reopen_source(struct env *e)
+{
+	close(e->fd);
+	e->fd = vt_open();
+	if (e->fd < 0 || vt_add_region(e->fd, 1, e->src, PAGES * PG, 0))
+		return -1;
+	return 0;
+}
+
+/* One whole migration A -> B on @port; 0 if the memory arrived. */
+static int migrate(struct env *e, const char *addr, __u16 port, __u32 channels, __u32 flags)
+{
+	pid_t pid;
+	int rc;
+
+	memset(e->dst, FILL, PAGES * PG);
+	pid = dest_start(e->dst, port, 15000, e->res);
+	if (pid < 0)
+		return -1;
+	rc = connect_retry(e->fd, addr, port, channels, flags);
+	if (!rc)
+		rc = vt_send_dirty(e->fd, 1, 0, PAGES, NULL, NULL);
+	if (!rc)
+		rc = vt_ioctl(e->fd, VMMIG_IOC_FINISH, NULL);
+	if (rc)
+		kill(pid, SIGKILL);
+	if (dest_wait(pid) || rc)
+		return rc ? rc : -1;
+	if (e->res->end_type != VMMIG_EVENT_FINISHED)
+		return -2;
+	return memcmp(e->src, e->dst, PAGES * PG) ? -3 : 0;
+}
+
+/* Defaults as documented, and each namespace a host of its own. */
+TEST_F_TIMEOUT(ctl, defaults_and_settings_per_netns, 120)
+{
+	static const char *const defaults[] = {
+		"\"incoming\":false", "\"outgoing\":false", "\"port\":6600",
+		"\"networks\":\"any\"", "\"network-list\":[]",
+		"\"performance\":\"compression\"", "\"channels\":2", "\"compression\":\"lz4\"",
+		"\"max-migrations\":2", "\"active-migrations\":0", "\"refused-network\":0",
+		"\"refused-disabled\":0", "\"refused-busy\":0",
+	};
+	char out[4096];
+	unsigned int i;
+
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	for (i = 0; i < ARRAY_SIZE(defaults); i++)
+		EXPECT_TRUE(has(out, defaults[i])) TH_LOG("default %u missing: %s", i, out);
+
+	ASSERT_EQ(0, vt_ctl(NULL, "set port 6611 channels 5 performance tcp"));
+	ASSERT_EQ(0, vt_ctl(NULL, "set compression zstd max-migrations 7 networks listed"));
+	ASSERT_EQ(0, vt_ctl(NULL, "enable outgoing"));
+	ASSERT_EQ(0, vt_ctl(NULL, "network add 192.168.10.0/24"));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	EXPECT_TRUE(has_seq(out, "\"incoming\":false,\"outgoing\":true,\"port\":6611,",
+			    "\"networks\":\"listed\",\"network-list\":[\"192.168.10.0/24\"],",
+			    "\"performance\":\"tcp\",\"channels\":5,\"compression\":\"zstd\",",
+			    "\"max-migrations\":7", NULL)) TH_LOG("%s", out);
+
+	/* B is another host: untouched. */
+	ASSERT_EQ(0, ctl_out(VT_NS_B, out, sizeof(out), "-j show"));
+	for (i = 0; i < ARRAY_SIZE(defaults); i++)
+		EXPECT_TRUE(has(out, defaults[i])) TH_LOG("B: default %u missing: %s", i, out);
+
+	/* enable/disable without a direction: both. */
+	ASSERT_EQ(0, vt_ctl(NULL, "enable"));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	EXPECT_TRUE(has(out, "\"incoming\":true,\"outgoing\":true"));
+	ASSERT_EQ(0, vt_ctl(NULL, "disable"));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	EXPECT_TRUE(has(out, "\"incoming\":false,\"outgoing\":false"));
+
+	/* The text form says the same. */
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "show"));
+	EXPECT_TRUE(has_seq(out, "incoming: disabled\noutgoing: disabled\nport: 6611\n",
+			    "networks: listed\n  192.168.10.0/24\nperformance: tcp\n", NULL))
+		TH_LOG("%s", out);
+}
+
+struct reject {
+	const char *args;
+	int exit;
+	const char *text[2];	/* in the output, one after the other */
+};
+
+/* Every refusal: exit code, the kernel's text, and nothing changed. */
+TEST_F_TIMEOUT(ctl, rejections_name_the_cause_and_change_nothing, 300)
+{
+	static const struct reject rejects[] = {
+		{ "set port 0", 2, { "set: port: integer out of range, allowed 1..65535",
+				     " (Numerical result out of range)" } },
+		{ "set channels 17", 2, { "set: channels: integer out of range, allowed 1..16" } },
+		{ "set channels 0", 2, { "set: channels: integer out of range, allowed 1..16" } },
+		{ "set max-migrations 0", 2, { "max-migrations: integer out of range",
+					       ", allowed 1..256" } },
+		{ "set max-migrations 257", 2, { "max-migrations: integer out of range" } },
+		{ "set performance rdma", 2, { "set: performance: RDMA transport not available",
+					       " (Operation not supported)" } },
+		/* all or nothing: the good port is not taken either */
+		{ "set port 6612 channels 99", 2, { "channels: integer out of range" } },
+		{ "set compression none", 1, { "compression 'none': not lz4 or zstd" } },
+		{ "set port 70000", 1, { "port '70000': not a number from 1 to 65535" } },
+		{ "set networks some", 1, { "networks 'some': not any or listed" } },
+		{ "set frobs 1", 1, { "'frobs': no such setting" } },
+		{ "set port", 1, { "a setting without a value" } },
+		{ "enable sideways", 1, { "'sideways': not incoming or outgoing" } },
+		{ "frobnicate", 1, { "'frobnicate': no such command" } },
+		{ "network add 10.77.0.1/24", 2,
+		  { "network add 10.77.0.1/24: address has bits set past the prefix length",
+		    " (Invalid argument)" } },
+		{ "network add 10.0.0.0/33", 2, { "prefix length longer than the address",
+						  " (Numerical result out of range)" } },
+		{ "network add fd77::/129", 2, { "prefix length: integer out of range",
+						 ", allowed 0..128" } },
+		{ "network add fd77::1/64", 2, { "address has bits set past the prefix length" } },
+		{ "network add 10.300.0.0/16", 1, { "'10.300.0.0': not an IPv4 or IPv6 address" } },
+		{ "network add 10.0.0.0/x", 1, { "'x': not a prefix length" } },
+		{ "network del 10.1.0.0/16", 2,
+		  { "network del 10.1.0.0/16: network not in the list",
+		    " (No such file or directory)" } },
+	};
+	char out[4096], args[64];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rejects); i++) {
+		EXPECT_EQ(rejects[i].exit, ctl_out(NULL, out, sizeof(out), "%s", rejects[i].args))
+			TH_LOG("vmmigctl %s: %s", rejects[i].args, out);
+		EXPECT_TRUE(has_seq(out, rejects[i].text[0], rejects[i].text[1] ?: "", NULL))
+			TH_LOG("vmmigctl %s said: %s", rejects[i].args, out);
+	}
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	EXPECT_TRUE(has_seq(out, "\"port\":6600,\"networks\":\"any\",\"network-list\":[],",
+			    "\"performance\":\"compression\",\"channels\":2,",
+			    "\"compression\":\"lz4\",\"max-migrations\":2", NULL))
+		TH_LOG("%s", out);
+
+	/* Duplicates, and a full list. */
+	ASSERT_EQ(0, vt_ctl(NULL, "network add 10.0.0.0/8"));
+	EXPECT_EQ(2, ctl_out(NULL, out, sizeof(out), "network add 10.0.0.0/8"));
+	EXPECT_TRUE(has(out, "network already in the list (File exists)")) TH_LOG("%s", out);
+	for (i = 1; i < VMMIG_MAX_NETWORKS; i++) {
+		snprintf(args, sizeof(args), "network add fd00:%x::/32", i);
+		ASSERT_EQ(0, vt_ctl(NULL, args));
+	}
+	EXPECT_EQ(2, ctl_out(NULL, out, sizeof(out), "network add 172.16.0.0/12"));
+	EXPECT_TRUE(has(out, "network list full (No space left on device)")) TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j network list"));
+	EXPECT_EQ(0, strncmp(out, "[\"10.0.0.0/8\",\"fd00:1::/32\",\"fd00:2::/32\",", 40));
+	EXPECT_FALSE(has(out, "172.16"));
+
+	/* Deleting keeps the order of the others. */
+	ASSERT_EQ(0, vt_ctl(NULL, "network del fd00:1::/32"));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "network list"));
+	EXPECT_EQ(0, strncmp(out, "10.0.0.0/8\nfd00:2::/32\nfd00:3::/32\n", 35)) TH_LOG("%s", out);
+	ASSERT_EQ(0, vt_ctl(NULL, "network add 172.16.0.0/12"));
+
+	/* The usage and help texts, and what they exit with. */
+	EXPECT_EQ(1, ctl_out(NULL, out, sizeof(out), ""));
+	EXPECT_TRUE(has(out, "Usage: vmmigctl"));
+	EXPECT_EQ(0, ctl_out(NULL, out, sizeof(out), "--help"));
+	EXPECT_TRUE(has(out, "max-migrations N"));
+}
+
+/* Disabled by default: both ends fail at once with EACCES, nothing moves. */
+TEST_F_TIMEOUT(ctl, disabled_host_refuses, 120)
+{
+	struct env *e = &self->e;
+	struct vmmig_stats st;
+	pid_t pid;
+	int fd_b;
+
+	EXPECT_EQ(-EACCES, connect_ex(e->fd, NULL, 6630, 1, 0, 0, 0));
+	ASSERT_EQ(0, vt_stats(e->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_TRUE(src_intact(e->src));
+	EXPECT_EQ(VMMIG_ROLE_NONE, st.role);
+	EXPECT_EQ(1, host_num(NULL, "refused-disabled"));
+
+	pid = dest_start(e->dst, 6630, 5000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(-EACCES, e->res->accept_rc);
+	EXPECT_GT(2000, e->res->accept_ms);
+	EXPECT_EQ(1, host_num(VT_NS_B, "refused-disabled"));
+	EXPECT_TRUE(untouched(e->dst, PAGES * PG));
+	EXPECT_TRUE(src_intact(e->src));
+
+	/* One direction each way: A -> B works... */
+	ASSERT_EQ(0, vt_ctl(NULL, "enable outgoing"));
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "enable incoming"));
+	EXPECT_EQ(0, migrate(e, NULL, 6630, 1, 0));
+
+	/* ...and B -> A is still refused at both ends. */
+	ASSERT_EQ(0, reopen_source(e));
+	EXPECT_EQ(-EACCES, vt_accept(e->fd, 6631, 3000));
+	/* A session belongs to the namespace it was opened in. */
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_B));
+	fd_b = vt_open();
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	ASSERT_LE(0, fd_b);
+	ASSERT_EQ(0, vt_add_region(fd_b, 1, e->src, PAGES * PG, 0));
+	EXPECT_EQ(-EACCES, connect_ex(fd_b, VT_ADDR_A, 6631, 1, 0, 0, 0));
+	close(fd_b);
+	EXPECT_EQ(2, host_num(NULL, "refused-disabled"));
+	EXPECT_EQ(2, host_num(VT_NS_B, "refused-disabled"));
+}
+
+/* Disabling incoming also stops a listener that already waits. */
+TEST_F_TIMEOUT(ctl, disable_incoming_resets_waiting_listener, 120)
+{
+	struct env *e = &self->e;
+	pid_t pid;
+
+	ASSERT_EQ(0, vt_hosts_enable());
+	/* Long enough to outlast a slow, loaded TCG VM; it ends in a timeout. */
+	pid = dest_start(e->dst, 6631, 12000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_TRUE(wait_active(VT_NS_B, 1));
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "disable incoming"));
+	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, NULL, 6631, 1, 0));
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(-ETIMEDOUT, e->res->accept_rc);
+	EXPECT_TRUE(untouched(e->dst, PAGES * PG));
+	EXPECT_TRUE(src_intact(e->src));
+	EXPECT_EQ(1, host_num(VT_NS_B, "refused-disabled"));
+}
+
+/*
+ * networks listed: a peer outside the list is reset before the listener
+ * reads a byte (a silent client learns it at once, not after the 5 s
+ * handshake timeout); inside it, or with networks any, it migrates.
+ */
+TEST_F_TIMEOUT(ctl, network_list_refuses_before_any_byte, 180)
+{
+	struct env *e = &self->e;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(6632) };
+	struct pollfd pfd;
+	long long t0;
+	char byte;
+	pid_t pid;
+	int s;
+
+	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set networks listed"));
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "network add 10.99.0.0/24"));
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "network add fd99::/64"));
+	pid = dest_start(e->dst, 6632, 15000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_TRUE(wait_active(VT_NS_B, 1));
+
+	t0 = now_ms();
+	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, NULL, 6632, 2, 0));
+	EXPECT_GT(4000, now_ms() - t0);
+
+	/* A client that connects and says nothing. */
+	inet_pton(AF_INET, VT_ADDR_B, &sin.sin_addr);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, connect(s, (struct sockaddr *)&sin, sizeof(sin)));
+	t0 = now_ms();
+	pfd = (struct pollfd){ .fd = s, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 4000));
+	EXPECT_EQ(-1, recv(s, &byte, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_GT(4000, now_ms() - t0);
+	close(s);
+
+	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, VT_ADDR6_B, 6632, 1, 0));
+	EXPECT_EQ(3, host_num(VT_NS_B, "refused-network"));
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(-ETIMEDOUT, e->res->accept_rc);
+	EXPECT_TRUE(untouched(e->dst, PAGES * PG));
+	EXPECT_TRUE(src_intact(e->src));
+
+	/* On the list: IPv4 goes through, IPv6 (not listed) is still refused. */
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "network add 10.77.0.0/24"));
+	EXPECT_EQ(0, migrate(e, NULL, 6632, 2, 0));
+	ASSERT_EQ(0, reopen_source(e));
+	pid = dest_start(e->dst, 6633, 10000, e->res);
+	ASSERT_LE(0, pid);
+	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, VT_ADDR6_B, 6633, 1, 0));
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(4, host_num(VT_NS_B, "refused-network"));
+
+	/* networks any: the list is kept but not enforced. */
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set networks any"));
+	ASSERT_EQ(0, reopen_source(e));
+	EXPECT_EQ(0, migrate(e, VT_ADDR6_B, 6633, 1, 0));
+	EXPECT_EQ(4, host_num(VT_NS_B, "refused-network"));
+}
+
+/* Port 0 in CONNECT and ACCEPT is the host's port setting. */
+TEST_F_TIMEOUT(ctl, port_setting, 120)
+{
+	struct env *e = &self->e;
+	char out[4096];
+	pid_t pid;
+
+	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set port 6640"));
+	pid = dest_start(e->dst, 0, 15000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_TRUE(wait_active(VT_NS_B, 1));
+	/* A still says 6600, where nobody listens. */
+	EXPECT_EQ(-ECONNREFUSED, connect_ex(e->fd, NULL, 0, 1, 0, 0, 0));
+	ASSERT_EQ(0, vt_ctl(NULL, "set port 6640"));
+	ASSERT_EQ(0, connect_retry(e->fd, NULL, 0, 1, 0));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j sessions"));
+	EXPECT_TRUE(has(out, "\"peer\":\"10.77.0.2\",\"peer-port\":6640")) TH_LOG("%s", out);
+	ASSERT_EQ(0, vt_send_dirty(e->fd, 1, 0, PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(0, e->res->accept_rc);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, e->res->end_type);
+	EXPECT_EQ(0, memcmp(e->src, e->dst, PAGES * PG));
+}
+
+/*
+ * max-migrations counts sessions waiting in ACCEPT/CONNECT and active
+ * ones, both directions: one more fails with EBUSY at once.
+ */
+TEST_F_TIMEOUT(ctl, max_migrations_busy_at_once, 180)
+{
+	struct env *e = &self->e;
+	unsigned char *dst2 = map_shared(PAGES * PG);
+	struct dest_res *res2 = map_shared(sizeof(*res2));
+	struct vmmig_stats st;
+	pid_t p1, p2, p3;
+	long long t0;
+	int fd2;
+
+	ASSERT_NE(NULL, dst2);
+	ASSERT_NE(NULL, res2);
+	memset(dst2, FILL, PAGES * PG);
+	ASSERT_EQ(0, vt_hosts_enable());
+	p1 = dest_start(e->dst, 6650, 30000, e->res);
+	ASSERT_LE(0, p1);
+	p2 = dest_start(dst2, 6650, 30000, res2);
+	ASSERT_LE(0, p2);
+	ASSERT_TRUE(wait_active(VT_NS_B, 2));
+
+	/* The third ACCEPT in B: EBUSY at once, its memory untouched. */
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_B));
+	fd2 = vt_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	ASSERT_EQ(0, vt_add_region(fd2, 1, e->src, PAGES * PG, 0));
+	t0 = now_ms();
+	EXPECT_EQ(-EBUSY, vt_accept(fd2, 6650, 10000));
+	EXPECT_GT(2000, now_ms() - t0);
+	ASSERT_EQ(0, vt_stats(fd2, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_TRUE(src_intact(e->src));
+	EXPECT_EQ(1, host_num(VT_NS_B, "refused-busy"));
+	EXPECT_EQ(2, host_num(VT_NS_B, "active-migrations"));
+	/* Raised, the same ACCEPT is let in (and times out: nobody comes). */
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set max-migrations 3"));
+	EXPECT_EQ(-ETIMEDOUT, vt_accept(fd2, 6650, 300));
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set max-migrations 2"));
+
+	/* A allows one: an active source counts, the second fails at once. */
+	ASSERT_EQ(0, vt_ctl(NULL, "set max-migrations 1"));
+	ASSERT_EQ(0, connect_retry(e->fd, NULL, 6650, 1, 0));
+	close(fd2);
+	fd2 = vt_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vt_add_region(fd2, 1, e->src, PAGES * PG, 0));
+	t0 = now_ms();
+	EXPECT_EQ(-EBUSY, connect_ex(fd2, NULL, 6650, 1, 0, 0, 0));
+	EXPECT_GT(2000, now_ms() - t0);
+	ASSERT_EQ(0, vt_stats(fd2, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_TRUE(src_intact(e->src));
+	EXPECT_EQ(1, host_num(NULL, "refused-busy"));
+
+	/* Once the first finishes, its place is free. */
+	ASSERT_EQ(0, vt_send_dirty(e->fd, 1, 0, PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_FINISH, NULL));
+	EXPECT_EQ(0, host_num(NULL, "active-migrations"));
+	ASSERT_EQ(0, connect_retry(fd2, NULL, 6650, 1, 0));
+	ASSERT_EQ(0, vt_send_dirty(fd2, 1, 0, PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(fd2, VMMIG_IOC_FINISH, NULL));
+	close(fd2);
+	ASSERT_EQ(0, dest_wait(p1));
+	ASSERT_EQ(0, dest_wait(p2));
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, e->res->end_type);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, res2->end_type);
+	EXPECT_EQ(0, memcmp(e->src, e->dst, PAGES * PG));
+	EXPECT_EQ(0, memcmp(e->src, dst2, PAGES * PG));
+
+	/* Finished sessions still open are not counted. */
+	p3 = dest_start(dst2, 6651, 200, res2);
+	ASSERT_LE(0, p3);
+	ASSERT_EQ(0, dest_wait(p3));
+	EXPECT_EQ(-ETIMEDOUT, res2->accept_rc);
+	munmap(dst2, PAGES * PG);
+	munmap(res2, sizeof(*res2));
+}
+
+/* VMMIG_CONNECT_HOST_DEFAULTS takes the host's performance option. */
+TEST_F_TIMEOUT(ctl, connect_with_host_defaults, 180)
+{
+	struct env *e = &self->e;
+	struct vmmig_stats st;
+
+	ASSERT_EQ(0, vt_hosts_enable());
+	/* Without the flag, channels 0 is still wrong; with it, no codec may be named. */
+	EXPECT_EQ(-EINVAL, connect_ex(e->fd, NULL, 6660, 0, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, connect_ex(e->fd, NULL, 6660, 0, VMMIG_CONNECT_HOST_DEFAULTS,
+				      VMMIG_COMP_LZ4, 0));
+	EXPECT_EQ(-EINVAL, connect_ex(e->fd, NULL, 6660, 0, VMMIG_CONNECT_HOST_DEFAULTS,
+				      0, 1));
+	EXPECT_EQ(-EINVAL, connect_ex(e->fd, NULL, 6660, 17, VMMIG_CONNECT_HOST_DEFAULTS,
+				      0, 0));
+	EXPECT_EQ(-EINVAL, connect_ex(e->fd, NULL, 6660, 1, 0x2, 0, 0));
+	EXPECT_EQ(0, host_num(NULL, "refused-busy") + host_num(NULL, "refused-disabled"));
+
+	ASSERT_EQ(0, vt_ctl(NULL, "set compression zstd performance compression channels 3"));
+	ASSERT_EQ(0, migrate(e, NULL, 6660, 0, VMMIG_CONNECT_HOST_DEFAULTS));
+	ASSERT_EQ(0, vt_stats(e->fd, &st));
+	EXPECT_EQ(3, st.channels);
+	EXPECT_EQ(VMMIG_COMP_ZSTD, st.compression);
+	EXPECT_EQ(3, e->res->channels);
+	EXPECT_EQ(VMMIG_COMP_ZSTD, e->res->stats.compression);
+
+	/* tcp: no codec; channels given with the flag win over the host's. */
+	ASSERT_EQ(0, vt_ctl(NULL, "set performance tcp"));
+	ASSERT_EQ(0, reopen_source(e));
+	ASSERT_EQ(0, migrate(e, NULL, 6661, 2, VMMIG_CONNECT_HOST_DEFAULTS));
+	ASSERT_EQ(0, vt_stats(e->fd, &st));
+	EXPECT_EQ(2, st.channels);
+	EXPECT_EQ(VMMIG_COMP_NONE, st.compression);
+	EXPECT_EQ(VMMIG_COMP_NONE, e->res->stats.compression);
+}
+
+/*
+ * Run @cmd (a shell command line) as nobody in netns A, in a new user
+ * namespace if @userns (mapping nobody to its root), with a new network
+ * namespace too if @netns. Its exit status, its output in @out; 99 if the
+ * kernel allows no unprivileged user namespace, 96 if mapping failed.
+ */
+static int run_unprivileged(bool userns, bool netns, const char *cmd, char *out, size_t size)
+{
+	int pipefd[2], status;
+	ssize_t n, len = 0;
+	char map[32];
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(98);
+		/* setuid() made us undumpable: /proc/self/ would stay root's. */
+		prctl(PR_SET_DUMPABLE, 1);
+		if (userns) {
+			if (unshare(CLONE_NEWUSER | (netns ? CLONE_NEWNET : 0)))
+				_exit(99);
+			fd = open("/proc/self/setgroups", O_WRONLY);
+			if (fd < 0 || write(fd, "deny", 4) != 4)
+				_exit(96);
+			close(fd);
+			snprintf(map, sizeof(map), "0 65534 1");
+			fd = open("/proc/self/uid_map", O_WRONLY);
+			if (fd < 0 || write(fd, map, strlen(map)) < 0)
+				_exit(96);
+			close(fd);
+			fd = open("/proc/self/gid_map", O_WRONLY);
+			if (fd < 0 || write(fd, map, strlen(map)) < 0)
+				_exit(96);
+			close(fd);
+		}
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(97);
+	}
+	close(pipefd[1]);
+	while (len < (ssize_t)size - 1 &&
+	       (n = read(pipefd[0], out + len, size - 1 - len)) > 0)
+		len += n;
+	out[len] = '\0';
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Changes need CAP_NET_ADMIN over the namespace's user namespace: not a
+ * plain user, not the root of an unprivileged user namespace. Such a root
+ * rules its own network namespace only. Reading is for everyone.
+ */
+TEST_F_TIMEOUT(ctl, unprivileged_cannot_change_settings, 120)
+{
+	char cmd[3 * PATH_MAX + 64], out[4096];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s enable", vt_ctl_path());
+	rc = run_unprivileged(false, false, cmd, out, sizeof(out));
+	EXPECT_EQ(4, rc) TH_LOG("%s", out);
+	EXPECT_TRUE(has_seq(out, "vmmigctl: enable: Operation not permitted\n",
+			    "vmmigctl: changing settings needs CAP_NET_ADMIN", NULL))
+		TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), "%s network add 10.0.0.0/8", vt_ctl_path());
+	rc = run_unprivileged(true, false, cmd, out, sizeof(out));
+	if (rc == 99)
+		SKIP(return, "no unprivileged user namespaces here");
+	EXPECT_EQ(4, rc) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "%s set max-migrations 9", vt_ctl_path());
+	EXPECT_EQ(4, run_unprivileged(true, false, cmd, out, sizeof(out))) TH_LOG("%s", out);
+
+	snprintf(cmd, sizeof(cmd), "%s -j show", vt_ctl_path());
+	EXPECT_EQ(0, run_unprivileged(true, false, cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"max-migrations\":2")) TH_LOG("%s", out);
+
+	/* Its own network namespace is its own host. */
+	snprintf(cmd, sizeof(cmd), "%s enable && %s set max-migrations 9 && %s -j show",
+		 vt_ctl_path(), vt_ctl_path(), vt_ctl_path());
+	EXPECT_EQ(0, run_unprivileged(true, true, cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"incoming\":true,\"outgoing\":true")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"max-migrations\":9")) TH_LOG("%s", out);
+
+	/* A is as it was. */
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	EXPECT_TRUE(has(out, "\"incoming\":false,\"outgoing\":false")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"network-list\":[]")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"max-migrations\":2")) TH_LOG("%s", out);
+}
+
+/* The session list of each host, in each state, with its statistics. */
+TEST_F_TIMEOUT(ctl, sessions_list, 120)
+{
+	struct env *e = &self->e;
+	char out[8192];
+	pid_t pid;
+	FILE *p;
+	int n;
+
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j sessions"));
+	EXPECT_TRUE(has(out, "{\"id\":1,\"direction\":\"none\",\"state\":\"new\","))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl_out(VT_NS_B, out, sizeof(out), "-j sessions"));
+	EXPECT_EQ(0, strcmp(out, "[]\n")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, vt_hosts_enable());
+	pid = dest_start(e->dst, 6670, 15000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_TRUE(wait_active(VT_NS_B, 1));
+	ASSERT_EQ(0, ctl_out(VT_NS_B, out, sizeof(out), "-j sessions"));
+	EXPECT_TRUE(has(out, "\"direction\":\"incoming\",\"state\":\"new\",\"channels\":0"))
+		TH_LOG("waiting in ACCEPT: %s", out);
+
+	ASSERT_EQ(0, connect_retry(e->fd, NULL, 6670, 2, 0));
+	ASSERT_EQ(0, vt_send_dirty(e->fd, 1, 0, PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_SYNC, NULL));
+	ASSERT_EQ(0, vt_send_dirty(e->fd, 1, 0, PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_SYNC, NULL));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j sessions"));
+	EXPECT_TRUE(has_seq(out, "{\"id\":1,\"direction\":\"outgoing\",\"state\":\"active\",",
+			    "\"peer\":\"10.77.0.2\",\"peer-port\":6670,\"channels\":2,",
+			    "\"compression\":\"none\",\"rounds\":2,\"pages\":128,", NULL))
+		TH_LOG("%s", out);
+	EXPECT_LT(128 * PG, json_num(out, "bytes"));
+	EXPECT_LT(0, json_num(out, "throughput"));
+	ASSERT_EQ(0, ctl_out(VT_NS_B, out, sizeof(out), "-j sessions"));
+	EXPECT_TRUE(has_seq(out, "\"direction\":\"incoming\",\"state\":\"active\",",
+			    "\"peer\":\"10.77.0.1\"", NULL))
+		TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"rounds\":2,\"pages\":128,")) TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "sessions"));
+	EXPECT_TRUE(has(out, "ID   DIRECTION STATE     PEER")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "outgoing  active    10.77.0.2:6670")) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_ABORT, NULL));
+	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j sessions"));
+	EXPECT_TRUE(has(out, "\"state\":\"aborted\"")) TH_LOG("%s", out);
+	EXPECT_EQ(ECONNABORTED, json_num(out, "error"));
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "sessions"));
+	EXPECT_TRUE(has(out, "(Software caused connection abort)")) TH_LOG("%s", out);
+
+	/* Closed sessions leave the list. */
+	close(e->fd);
+	e->fd = -1;
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j sessions"));
+	EXPECT_EQ(0, strcmp(out, "[]\n")) TH_LOG("%s", out);
+
+	/* -w: a new table every second until stopped. */
+	e->fd = vt_open();
+	ASSERT_LE(0, e->fd);
+	snprintf(out, sizeof(out), "timeout -s INT 3 %s -j sessions -w | grep -c '%s'",
+		 vt_ctl_path(), "\"state\":\"new\"");
+	p = popen(out, "r");
+	ASSERT_NE(NULL, p);
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	EXPECT_LE(2, n);
+}
+
+/* A vmmigctl -j monitor in a namespace, its lines read with timeouts. */
+struct mon {
+	pid_t pid;
+	int fd;
+	char buf[16384];
+	size_t len;
+};
+
+static int mon_start(struct mon *m, const char *ns)
+{
+	int pipefd[2];
+
+	memset(m, 0, sizeof(*m));
+	if (pipe(pipefd))
+		return -1;
+	m->pid = fork();
+	if (m->pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execlp("ip", "ip", "netns", "exec", ns, vt_ctl_path(), "-j", "monitor",
+		       (char *)NULL);
+		_exit(97);
+	}
+	close(pipefd[1]);
+	m->fd = pipefd[0];
+	return m->pid < 0 ? -1 : 0;
+}
+
+static void mon_stop(struct mon *m)
+{
+	kill(m->pid, SIGTERM);
+	waitpid(m->pid, NULL, 0);
+	close(m->fd);
+}
+
+/* The next line into @line; false if none came within @ms. */
+static bool mon_line(struct mon *m, char *line, size_t size, int ms)
+{
+	long long end = now_ms() + ms;
+	struct pollfd pfd = { .fd = m->fd, .events = POLLIN };
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(m->buf, '\n', m->len);
+		if (nl) {
+			size_t l = nl - m->buf;
+
+			snprintf(line, size, "%.*s", (int)l, m->buf);
+			memmove(m->buf, nl + 1, m->len - l - 1);
+			m->len -= l + 1;
+			return true;
+		}
+		if (now_ms() >= end || poll(&pfd, 1, end - now_ms()) != 1)
+			return false;
+		n = read(m->fd, m->buf + m->len, sizeof(m->buf) - m->len);
+		if (n <= 0)
+			return false;
+		m->len += n;
+	}
+}
+
+/* Until @ms of silence. */
+static void mon_drain(struct mon *m, int ms)
+{
+	char line[1024];
+
+	while (mon_line(m, line, sizeof(line), ms))
+		;
+}
+
+/* A refused CONNECT in A (outgoing disabled), seen by its monitor. */
+static bool mon_sync(struct mon *m, int fd)
+{
+	char line[1024];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (connect_ex(fd, NULL, 6680, 1, 0, 0, 0) != -EACCES)
+			return false;
+		if (mon_line(m, line, sizeof(line), 100))
+			return has_seq(line, "{\"event\":\"refused\",\"direction\":\"outgoing\",",
+				       "\"error\":13,\"message\":",
+				       "\"outgoing migrations are disabled on this host\"}", NULL);
+	}
+	return false;
+}
+
+/* Starts, finishes, aborts and refusals, on both hosts, in order. */
+TEST_F_TIMEOUT(ctl, events, 180)
+{
+	struct env *e = &self->e;
+	struct mon ma, mb;
+	char line[1024];
+	pid_t pid;
+	int fd2;
+
+	ASSERT_EQ(0, mon_start(&ma, VT_NS_A));
+	ASSERT_EQ(0, mon_start(&mb, VT_NS_B));
+	/* Both subscribed once A's monitor hears a refusal; B's then hears one too. */
+	ASSERT_TRUE(mon_sync(&ma, e->fd));
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_B));
+	fd2 = vt_open();
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-EACCES, vt_accept(fd2, 6680, 1000));
+	close(fd2);
+	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "{\"event\":\"refused\",\"direction\":\"incoming\",\"id\":"))
+		TH_LOG("%s", line);
+	EXPECT_TRUE(has_seq(line, "\"error\":13,\"message\":",
+			    "\"incoming migrations are disabled on this host\"}", NULL))
+		TH_LOG("%s", line);
+	mon_drain(&ma, 300);
+
+	ASSERT_EQ(0, vt_hosts_enable());
+	EXPECT_EQ(0, migrate(e, NULL, 6680, 1, 0));
+	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
+	EXPECT_TRUE(has_seq(line, "{\"event\":\"started\",\"direction\":\"outgoing\",\"id\":1,",
+			    "\"peer\":\"10.77.0.2\",\"peer-port\":6680}", NULL)) TH_LOG("%s", line);
+	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "{\"event\":\"finished\",\"direction\":\"outgoing\",\"id\":1,"))
+		TH_LOG("%s", line);
+	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "{\"event\":\"started\",\"direction\":\"incoming\",\"id\":"))
+		TH_LOG("%s", line);
+	EXPECT_TRUE(has(line, "\"peer\":\"10.77.0.1\"")) TH_LOG("%s", line);
+	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "{\"event\":\"finished\",\"direction\":\"incoming\","))
+		TH_LOG("%s", line);
+
+	/* An abort, heard on both sides with its reason. */
+	ASSERT_EQ(0, reopen_source(e));
+	pid = dest_start(e->dst, 6681, 15000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, connect_retry(e->fd, NULL, 6681, 1, 0));
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_ABORT, NULL));
+	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "\"event\":\"started\",\"direction\":\"outgoing\""));
+	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
+	EXPECT_TRUE(has_seq(line, "{\"event\":\"aborted\",\"direction\":\"outgoing\",\"id\":2,",
+			    "\"peer\":\"10.77.0.2\",\"peer-port\":6681,\"error\":103}", NULL))
+		TH_LOG("%s", line);
+	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "\"event\":\"started\",\"direction\":\"incoming\""));
+	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "{\"event\":\"aborted\",\"direction\":\"incoming\","))
+		TH_LOG("%s", line);
+	EXPECT_TRUE(has(line, "\"error\":103}")) TH_LOG("%s", line);
+
+	/* The limit, in the words the admin guide documents. */
+	ASSERT_EQ(0, vt_ctl(NULL, "set max-migrations 1"));
+	ASSERT_EQ(0, reopen_source(e));
+	fd2 = vt_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vt_add_region(fd2, 1, e->src, PAGES * PG, 0));
+	pid = dest_start(e->dst, 6682, 15000, e->res);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, connect_retry(e->fd, NULL, 6682, 1, 0));
+	EXPECT_EQ(-EBUSY, connect_ex(fd2, NULL, 6682, 1, 0, 0, 0));
+	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "\"event\":\"started\"")) TH_LOG("%s", line);
+	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
+	EXPECT_TRUE(has(line, "{\"event\":\"refused\",\"direction\":\"outgoing\","))
+		TH_LOG("%s", line);
+	EXPECT_TRUE(has_seq(line, "\"error\":16,\"message\":",
+			    "\"maximum concurrent migrations reached (1)\"}", NULL))
+		TH_LOG("%s", line);
+	close(fd2);
+	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_ABORT, NULL));
+	ASSERT_EQ(0, dest_wait(pid));
+	mon_drain(&mb, 300);
+
+	/* A connection from outside the networks: B says who and why. */
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set networks listed"));
+	ASSERT_EQ(0, reopen_source(e));
+	pid = dest_start(e->dst, 6683, 10000, e->res);
+	ASSERT_LE(0, pid);
+	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, NULL, 6683, 1, 0));
+	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
+	EXPECT_TRUE(has_seq(line, "{\"event\":\"refused\",\"direction\":\"incoming\",",
+			    "\"peer\":\"10.77.0.1\",\"peer-port\":", "\"error\":111,\"message\":",
+			    "\"peer 10.77.0.1 is not on a migration network\"}", NULL))
+		TH_LOG("%s", line);
+
+	mon_stop(&ma);
+	mon_stop(&mb);
+}
+
+#ifdef VMMIG_YNL_CLI
+/* The kernel's YNL tool, reading only the spec, against the module. */
+static int run_ynl(const char *ns, char *out, size_t size, const char *args)
+{
+	char spec[PATH_MAX], cmd[2 * PATH_MAX + 1024], *slash;
+	size_t n = 0;
+	FILE *p;
+	int rc;
+
+	snprintf(spec, sizeof(spec), "%s", vt_ctl_path());
+	slash = strstr(spec, "/userspace/vmmigctl/vmmigctl");
+	if (!slash)
+		return -1;
+	snprintf(slash, sizeof(spec) - (slash - spec), "/Documentation/netlink/vmmig.yaml");
+	snprintf(cmd, sizeof(cmd), "%s%s python3 %s --spec %s --no-schema --output-json %s 2>&1",
+		 ns ? "ip netns exec " : "", ns ? ns : "", VMMIG_YNL_CLI, spec, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST_F_TIMEOUT(ctl, spec_matches_kernel, 180)
+{
+	char out[8192];
+
+	if (access(VMMIG_YNL_CLI, R_OK) || vt_sh("python3 -c 'import yaml' 2>/dev/null"))
+		SKIP(return, "no %s or no python3-yaml", VMMIG_YNL_CLI);
+
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out), "--do get-host")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"incoming\": 0")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"port\": 6600")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"networks\": \"any\"")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"performance\": \"compression\"")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"compression\": \"lz4\"")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"max-migrations\": 2")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"refused-busy\": 0")) TH_LOG("%s", out);
+
+	/* What the spec's names set, vmmigctl reads back, and the other way. */
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do set-host --json '{\"port\": 6690, \"max-migrations\": 9}'"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do set-host --json '{\"performance\": \"tcp\"}'"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do set-host --json '{\"compression\": \"zstd\"}'"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do set-host --json '{\"networks\": \"listed\", \"outgoing\": 1}'"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do add-network --json '{\"addr4\":\"0a4d0000\",\"prefix-len\":16}'"
+			     ))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j show"));
+	EXPECT_TRUE(has_seq(out, "\"incoming\":false,\"outgoing\":true,\"port\":6690,",
+			    "\"networks\":\"listed\",\"network-list\":[\"10.77.0.0/16\"],",
+			    "\"performance\":\"tcp\",\"channels\":2,\"compression\":\"zstd\",",
+			    "\"max-migrations\":9", NULL)) TH_LOG("%s", out);
+	ASSERT_EQ(0, vt_ctl(NULL, "network add fd77::/64"));
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out), "--dump get-network")) TH_LOG("%s", out);
+	EXPECT_TRUE(has_seq(out, "[{\"addr4\": \"10.77.0.0\", \"prefix-len\": 16}, ",
+			    "{\"addr6\": \"fd77::\", \"prefix-len\": 64}]", NULL))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, run_ynl(VT_NS_A, out, sizeof(out), "--dump get-session")) TH_LOG("%s", out);
+	EXPECT_TRUE(has(out, "\"id\": 1, \"direction\": \"none\", \"state\": \"new\""))
+		TH_LOG("%s", out);
+
+	/* Strict: read-only counters cannot be set, even by name. */
+	EXPECT_NE(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do set-host --json '{\"active-migrations\": 1}'"));
+	EXPECT_TRUE(has(out, "Invalid argument")) TH_LOG("%s", out);
+	EXPECT_NE(0, run_ynl(VT_NS_A, out, sizeof(out),
+			     "--do add-network --json '{\"addr4\":\"0a4d00\",\"prefix-len\":8}'"));
+	EXPECT_TRUE(has(out, "Numerical result out of range")) TH_LOG("%s", out);
+	EXPECT_EQ(0, host_num(NULL, "active-migrations"));
+}
+#endif
+
+TEST_HARNESS_MAIN
