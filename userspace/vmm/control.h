@@ -68,7 +68,7 @@ struct ctl_hello {
 };
 
 struct ctl_ready {
-	u32 data_port;	/* where the destination's module accepts */
+	u32 data_port;	/* where the destination's module accepts; 0: the port setting */
 	u32 reserved;
 	char disk_path[1024];	/* the image the destination uses */
 };

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,6 +609,33 @@ static void mv_undo(struct mover *m)
 	}
 }
 
+/*
+ * Connect the data channels. The destination's module refuses while its
+ * VMM is not in ACCEPT yet: retry. Its VMM's ACCEPT may have failed
+ * instead (its host refuses: disabled, max-migrations): then the reason
+ * is on the control connection, and it is what the user needs to read.
+ */
+static int mv_connect(struct mover *m, const struct vml_addr *data)
+{
+	u64 deadline = now_ns() + MIG_CONNECT_RETRY_MS * 1000000ULL;
+	struct pollfd p = { .events = POLLIN };
+	int ret;
+
+	for (;;) {
+		ret = vml_connect(&m->s, data, m->o->channels, m->o->compression, 0, 0);
+		if (!ret)
+			return 0;
+		if (ctl_readable(m->ctl) || ret != -ECONNREFUSED || now_ns() >= deadline)
+			break;
+		usleep(20000);
+	}
+	/* A refusal from there arrives right after ours: give it a moment. */
+	p.fd = m->ctl;
+	if (poll(&p, 1, 1000) > 0)
+		return mv_check(m) ?: mv_fail(m, ret, "%s", m->s.err);
+	return mv_fail(m, ret, "%s", m->s.err);
+}
+
 static int mv_hello(struct mover *m, struct ctl_ready *ready)
 {
 	struct vm *vm = m->vm;
@@ -727,13 +755,12 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 				     VMM_DISK_GPA);
 	data = m.to;
 	data.port = ready.data_port;
-	if (!ret)
-		ret = vml_connect(&m.s, &data, o->channels, o->compression, 0,
-				  MIG_CONNECT_RETRY_MS);
-	if (ret) {
+	if (ret)
 		ret = mv_fail(&m, ret, "%s", m.s.err);
+	else
+		ret = mv_connect(&m, &data);
+	if (ret)
 		goto fail;
-	}
 	m.pace_start_ns = now_ns();
 	m.rate_ns = m.pace_start_ns;
 	mv_line(&m, "log connected %u channel(s) to %s, compression %s", o->channels,
@@ -1058,7 +1085,11 @@ int migrate_receive(struct vm *vm, const struct receive_opts *o, char *err, size
 		goto fail;
 
 	memset(&ready, 0, sizeof(ready));
-	ready.data_port = o->data_port ? o->data_port : VMMIG_DEFAULT_PORT;
+	/*
+	 * 0: the port setting of each host (vmmigctl set port), which the
+	 * hosts of one cluster share; --data-port overrides it on both ends.
+	 */
+	ready.data_port = o->data_port;
 	snprintf(ready.disk_path, sizeof(ready.disk_path), "%s", r.disk_path);
 	ret = ctl_send(r.ctl, CTL_READY, &ready, sizeof(ready));
 	if (ret) {

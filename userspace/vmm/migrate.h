@@ -61,7 +61,7 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 
 struct receive_opts {
 	char listen[128];		/* control: ADDR[:PORT] */
-	u16 data_port;		/* the module's; 0: VMMIG_DEFAULT_PORT */
+	u16 data_port;		/* the module's; 0: the hosts' port setting */
 	unsigned int timeout_s;		/* for a source to come; 0: forever */
 	int serial_fd;
 };

@@ -42,8 +42,12 @@ const char *vml_strerror(int err)
 	case ENOENT:
 		return "no such device or region (is the vmmig module loaded?)";
 	case EACCES:
+		/* Not /dev/vmmig's mode: a VMM runs as root; the host setting it is. */
+		return "refused: migrations disabled on this host (vmmigctl enable)";
 	case EPERM:
 		return "permission denied (/dev/vmmig is for root)";
+	case EBUSY:
+		return "refused: this host's max-migrations are running (vmmigctl show)";
 	case EBADFD:
 		return "not valid in the session's state (a VMM bug)";
 	case EEXIST:
@@ -146,7 +150,11 @@ const char *vml_format_addr(const struct vml_addr *a, char *buf, size_t size)
 
 	if (!inet_ntop(a->family, a->addr, host, sizeof(host)))
 		snprintf(host, sizeof(host), "?");
-	snprintf(buf, size, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, a->port);
+	/* Port 0 is the host's port setting: the address alone says it. */
+	if (!a->port)
+		snprintf(buf, size, "%s", host);
+	else
+		snprintf(buf, size, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, a->port);
 	return buf;
 }
 
@@ -226,8 +234,11 @@ int vml_accept(struct vml_session *s, u16 port, unsigned int timeout_ms,
 {
 	struct vmmig_accept a = { .size = sizeof(a), .port = port, .timeout_ms = timeout_ms };
 
-	if (ioctl(s->fd, VMMIG_IOC_ACCEPT, &a) < 0)
+	if (ioctl(s->fd, VMMIG_IOC_ACCEPT, &a) < 0) {
+		if (!port)
+			return vml_fail(s, errno, "waiting for the source on the host's port");
 		return vml_fail(s, errno, "waiting for the source on port %u", port);
+	}
 	if (peer) {
 		peer->family = a.peer_family;
 		peer->port = a.peer_port;
