@@ -256,10 +256,19 @@ static pid_t wtrack(struct world *w, pid_t pid)
  */
 static int hosts_ready(void)
 {
-	if (access("/run/netns/" VT_NS_A, F_OK) || access("/run/netns/" VT_NS_B, F_OK))
-		return vt_netns_setup();
-	/* A test that failed half way may have left the link down. */
-	return vt_sh("ip -n " VT_NS_A " link set va up");
+	if (access("/run/netns/" VT_NS_A, F_OK) || access("/run/netns/" VT_NS_B, F_OK)) {
+		/* Configured as an admin would: only the cluster's network may come in. */
+		if (vt_netns_setup() ||
+		    vt_ctl(VT_NS_A, "set networks listed") ||
+		    vt_ctl(VT_NS_A, "network add 10.77.0.0/24") ||
+		    vt_ctl(VT_NS_B, "set networks listed") ||
+		    vt_ctl(VT_NS_B, "network add 10.77.0.0/24"))
+			return -1;
+	}
+	/* A test that failed half way may have left the link down, a host disabled. */
+	return vt_sh("ip -n " VT_NS_A " link set va up") ?:
+	       vt_ctl(VT_NS_A, "set max-migrations 2") ?:
+	       vt_ctl(VT_NS_B, "set max-migrations 2") ?: vt_hosts_enable();
 }
 
 static void __attribute__((destructor)) hosts_remove(void)
@@ -415,7 +424,8 @@ TEST_F_TIMEOUT(roundtrip, there_and_back, 180)
 
 	/* mig=2: the guest finishes its last checks and says how they went. */
 	EXPECT_EQ(0, vmm_wait(a2, 60)) TH_LOG("%s", (slurp(a2_out, out, OUT_MAX), out));
-	EXPECT_TRUE(file_has(a2_out, "moved (#2)"));
+	EXPECT_TRUE(file_has(a2_out, "moved (#2)"))
+		TH_LOG("%s", (slurp(a2_out, out, OUT_MAX), out));
 	if (!strcmp(variant->guest, "counter") && variant->disk != NO_DISK)
 		EXPECT_TRUE(file_has(a2_out, "entries intact"));
 	if (variant->ro_after) {
@@ -592,6 +602,72 @@ TEST_F_TIMEOUT(vmm, fast_dirtier_fails_cleanly_then_converges_throttled, 180)
 	/* The guest's own checks on B, after the move: status 0. */
 	EXPECT_EQ(0, vmm_wait(b, 60)) TH_LOG("%s", (slurp(b_out, out, OUT_MAX), out));
 	EXPECT_TRUE(file_has(b_out, "every check passed"));
+}
+
+/* A session of host B's waiting in ACCEPT: it takes one of B's max-migrations. */
+static pid_t hold_b_slot(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	if (vt_enter_netns(VT_NS_B))
+		_exit(126);
+	fd = vt_open();
+	if (fd < 0)
+		_exit(126);
+	vt_accept(fd, 6999, 120000);
+	_exit(0);
+}
+
+/*
+ * Host B refuses: incoming migrations disabled, then its max-migrations
+ * taken. Each move fails, names the host setting, and the source's guest
+ * (diskrw: its table in RAM checked against its disk) runs on, unmoved and
+ * unharmed. (That the same VM then moves fine: killed_destination_...)
+ */
+TEST_F_TIMEOUT(vmm, refusing_destination_host, 240)
+{
+	struct world *w = &self->w;
+	const char *a_sock = wpath(w, 1, "a.sock"), *b_out = wpath(w, 3, "b.out");
+	char out[OUT_MAX];
+	pid_t a, b, hold;
+
+	a = start_diskrw(w, a_sock, wpath(w, 5, "a.out"));
+	ASSERT_LT(0, a);
+	ASSERT_EQ(0, wait_passes(w->dir, a_sock, 2, 30));
+
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "disable incoming"));
+	b = wtrack(w, vmm_spawn(VT_NS_B, b_out, "receive", "--listen", VT_ADDR_B,
+				"--timeout", "60", NULL));
+	EXPECT_EQ(1, vmm_run(w->dir, NULL, out, "move", "--monitor", a_sock, "--to", VT_ADDR_B,
+			     "--include-storage", "--destination-storage-path", wpath(w, 6, "b"),
+			     NULL));
+	TH_LOG("incoming disabled: %s", out);
+	EXPECT_NE(NULL, strstr(out, "migrations disabled on this host")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "the VM runs on here"));
+	EXPECT_EQ(1, vmm_wait(b, 30)) TH_LOG("%s", (slurp(b_out, out, OUT_MAX), out));
+	EXPECT_NE(0, access(wpath(w, 7, "b/disk.img"), F_OK));
+	expect_source_fine(_metadata, w, a_sock);
+
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "enable incoming"));
+	ASSERT_EQ(0, vt_ctl(VT_NS_B, "set max-migrations 1"));
+	hold = wtrack(w, hold_b_slot());
+	usleep(500000);
+	b = wtrack(w, vmm_spawn(VT_NS_B, b_out, "receive", "--listen", VT_ADDR_B,
+				"--timeout", "60", NULL));
+	EXPECT_EQ(1, vmm_run(w->dir, NULL, out, "move", "--monitor", a_sock, "--to", VT_ADDR_B,
+			     NULL));
+	TH_LOG("max-migrations reached: %s", out);
+	EXPECT_NE(NULL, strstr(out, "max-migrations are running")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "the VM runs on here"));
+	EXPECT_EQ(1, vmm_wait(b, 30)) TH_LOG("%s", (slurp(b_out, out, OUT_MAX), out));
+	expect_source_fine(_metadata, w, a_sock);
+
+	kill(hold, SIGKILL);
+	waitpid(hold, NULL, 0);
+	EXPECT_EQ(0, vt_ctl(VT_NS_B, "set max-migrations 2"));
 }
 
 TEST_F_TIMEOUT(vmm, bad_requests_leave_source_running, 120)
