@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The vmmig generic netlink family (Documentation/netlink/vmmig.yaml, the
- * HOST SETTINGS section of uapi/linux/vmmig.h): host settings, the
- * migration network list, the session list and the events group, each
- * for the namespace of the socket that asks. The policies and the ops
- * table are generated from the spec into netlink-gen.[ch]; the handlers
- * are here. Locking: netns.h.
+ * HOST SETTINGS section of uapi/linux/vmmig.h): host settings with the
+ * authentication settings, the migration network list, the peer list,
+ * the session list and the events group, each for the namespace of the
+ * socket that asks. The policies and the ops table are generated from the
+ * spec into netlink-gen.[ch]; the handlers are here. Locking: netns.h.
+ *
+ * Keys are write-only: no reply carries a pre-shared key, a private key or
+ * a peer's public key, only their fingerprints (and this host's own public
+ * key, which is meant to be handed out).
  */
 #include <linux/in.h>
 #include <linux/in6.h>
@@ -16,6 +20,7 @@
 #include <net/sock.h>
 
 #include "vmmig.h"
+#include "auth.h"
 #include "netns.h"
 
 /*
@@ -52,6 +57,54 @@ static int vmmig_nl_put_peer(struct sk_buff *skb, const struct sockaddr_storage 
 	return 0;
 }
 
+/* The counters of auth.h, in the order of the VMMIG_A_HOST_HS_* attributes. */
+static const int vmmig_nl_hs_attr[__VMMIG_HS_COUNTERS] = {
+	[VMMIG_HS_OK] = VMMIG_A_HOST_HS_OK,
+	[VMMIG_HS_BAD_KEY] = VMMIG_A_HOST_HS_BAD_KEY,
+	[VMMIG_HS_MODE_MISMATCH] = VMMIG_A_HOST_HS_MODE_MISMATCH,
+	[VMMIG_HS_UNKNOWN_PEER] = VMMIG_A_HOST_HS_UNKNOWN_PEER,
+	[VMMIG_HS_NOT_ALLOWED] = VMMIG_A_HOST_HS_NOT_ALLOWED,
+	[VMMIG_HS_ENCRYPT_MISMATCH] = VMMIG_A_HOST_HS_ENCRYPT_MISMATCH,
+	[VMMIG_HS_REFUSED] = VMMIG_A_HOST_HS_REFUSED,
+	[VMMIG_HS_PROTOCOL] = VMMIG_A_HOST_HS_PROTOCOL,
+	[VMMIG_HS_TIMEOUT] = VMMIG_A_HOST_HS_TIMEOUT,
+	[VMMIG_HS_BUSY] = VMMIG_A_HOST_HS_BUSY,
+};
+
+/* The authentication settings: mode, fingerprints, never a secret. */
+static int vmmig_nl_fill_auth(struct sk_buff *skb, struct vmmig_net *vn)
+{
+	struct vmmig_auth_config *c = vmmig_auth_get(&vn->auth);
+	u64 counters[__VMMIG_HS_COUNTERS];
+	char fpr[VMMIG_FPR_LEN];
+	int i, ret = -EMSGSIZE;
+
+	if (nla_put_u32(skb, VMMIG_A_HOST_AUTH_MODE, c->mode) ||
+	    nla_put_u8(skb, VMMIG_A_HOST_ENCRYPTION, c->encrypt) ||
+	    nla_put_u32(skb, VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS, c->handshake_timeout_ms) ||
+	    nla_put_u32(skb, VMMIG_A_HOST_MAX_HANDSHAKES, c->max_handshakes))
+		goto out;
+	if (c->has_psk) {
+		vmmig_auth_fingerprint(c->psk, fpr);
+		if (nla_put_string(skb, VMMIG_A_HOST_PSK_FINGERPRINT, fpr))
+			goto out;
+	}
+	if (c->has_keypair) {
+		vmmig_auth_fingerprint(c->public_key, fpr);
+		if (nla_put(skb, VMMIG_A_HOST_PUBLIC_KEY, VMMIG_KEY_LEN, c->public_key) ||
+		    nla_put_string(skb, VMMIG_A_HOST_PUBLIC_KEY_FINGERPRINT, fpr))
+			goto out;
+	}
+	vmmig_auth_counters(&vn->auth, counters);
+	for (i = 0; i < __VMMIG_HS_COUNTERS; i++)
+		if (nla_put_u64_64bit(skb, vmmig_nl_hs_attr[i], counters[i], VMMIG_A_HOST_PAD))
+			goto out;
+	ret = 0;
+out:
+	vmmig_auth_put(c);
+	return ret;
+}
+
 /* Caller holds vn->cfg_lock. */
 static int vmmig_nl_fill_host(struct sk_buff *skb, struct vmmig_net *vn)
 {
@@ -73,7 +126,7 @@ static int vmmig_nl_fill_host(struct sk_buff *skb, struct vmmig_net *vn)
 	    nla_put_u64_64bit(skb, VMMIG_A_HOST_REFUSED_BUSY,
 			      atomic64_read(&vn->refused_busy), VMMIG_A_HOST_PAD))
 		return -EMSGSIZE;
-	return 0;
+	return vmmig_nl_fill_auth(skb, vn);
 }
 
 int vmmig_nl_get_host_doit(struct sk_buff *skb, struct genl_info *info)
@@ -102,11 +155,92 @@ int vmmig_nl_get_host_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/*
+ * The NL_SET_ERR_MSG macros take a literal; auth.c hands back pointers to
+ * its own static sentences, which outlive the request just the same.
+ */
+static void vmmig_nl_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
+			 const char *msg)
+{
+	if (!extack)
+		return;
+	extack->_msg = msg;
+	if (attr)
+		NL_SET_BAD_ATTR(extack, attr);
+}
+
+static bool vmmig_nl_auth_attrs(struct nlattr **a)
+{
+	return a[VMMIG_A_HOST_AUTH_MODE] || a[VMMIG_A_HOST_PSK] ||
+	       a[VMMIG_A_HOST_PRIVATE_KEY] || a[VMMIG_A_HOST_ENCRYPTION] ||
+	       a[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] || a[VMMIG_A_HOST_MAX_HANDSHAKES];
+}
+
+/*
+ * The authentication attributes of a SET_HOST, applied to a private copy
+ * of the settings (auth.h), which the caller commits or drops. Caller
+ * holds vn->cfg_lock, so that nobody commits in between.
+ */
+static struct vmmig_auth_config *vmmig_nl_edit_auth(struct vmmig_net *vn, struct nlattr **a,
+						    struct netlink_ext_ack *extack)
+{
+	struct nlattr *psk = a[VMMIG_A_HOST_PSK], *priv = a[VMMIG_A_HOST_PRIVATE_KEY];
+	struct nlattr *timeout = a[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS];
+	struct nlattr *bad = NULL;
+	struct vmmig_auth_config *c;
+	const char *msg = NULL;
+	u32 ms = 0;
+	int ret = 0;
+
+	if (timeout) {
+		ms = nla_get_u32(timeout);
+		if (ms < VMMIG_HS_TIMEOUT_MS_MIN || ms > VMMIG_HS_TIMEOUT_MS_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, timeout,
+					    "the handshake timeout is 100 to 60000 ms");
+			return ERR_PTR(-ERANGE);
+		}
+	}
+	c = vmmig_auth_edit(&vn->auth);
+	if (IS_ERR(c))
+		return c;
+	if (psk) {
+		bad = psk;
+		ret = vmmig_auth_set_psk(c, nla_data(psk), nla_len(psk), &msg);
+	}
+	if (!ret && priv) {
+		bad = priv;
+		ret = vmmig_auth_set_private_key(c, nla_data(priv), nla_len(priv), &msg);
+	}
+	if (!ret && a[VMMIG_A_HOST_AUTH_MODE]) {
+		bad = a[VMMIG_A_HOST_AUTH_MODE];
+		ret = vmmig_auth_set_mode(c, nla_get_u32(bad), &msg);
+	}
+	if (!ret && a[VMMIG_A_HOST_ENCRYPTION]) {
+		bad = a[VMMIG_A_HOST_ENCRYPTION];
+		ret = vmmig_auth_set_encryption(c, nla_get_u8(bad), &msg);
+	}
+	if (!ret && (timeout || a[VMMIG_A_HOST_MAX_HANDSHAKES])) {
+		bad = a[VMMIG_A_HOST_MAX_HANDSHAKES] ?: timeout;
+		ret = vmmig_auth_set_limits(c, ms, a[VMMIG_A_HOST_MAX_HANDSHAKES] ?
+					    nla_get_u32(a[VMMIG_A_HOST_MAX_HANDSHAKES]) : 0,
+					    &msg);
+	}
+	if (ret) {
+		vmmig_auth_put(c);
+		vmmig_nl_err(extack, bad, msg);
+		return ERR_PTR(ret);
+	}
+	return c;
+}
+
 int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vmmig_net *vn = vmmig_net(genl_info_net(info));
+	struct vmmig_auth_config *auth = NULL;
 	struct nlattr **a = info->attrs;
+	const char *msg = NULL;
 	struct vmmig_host h;
+	int ret;
 
 	/* The policy checked each value alone; this is what it cannot say. */
 	if (a[VMMIG_A_HOST_PERFORMANCE] &&
@@ -117,6 +251,13 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&vn->cfg_lock);
+	if (vmmig_nl_auth_attrs(a)) {
+		auth = vmmig_nl_edit_auth(vn, a, info->extack);
+		if (IS_ERR(auth)) {
+			mutex_unlock(&vn->cfg_lock);
+			return PTR_ERR(auth);
+		}
+	}
 	h = vn->host;
 	if (a[VMMIG_A_HOST_INCOMING])
 		h.incoming = nla_get_u8(a[VMMIG_A_HOST_INCOMING]);
@@ -134,6 +275,15 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 		h.compression = nla_get_u32(a[VMMIG_A_HOST_COMPRESSION]);
 	if (a[VMMIG_A_HOST_MAX_MIGRATIONS])
 		h.max_migrations = nla_get_u32(a[VMMIG_A_HOST_MAX_MIGRATIONS]);
+	/* The last step that can fail: then the host settings follow. */
+	if (auth) {
+		ret = vmmig_auth_commit(&vn->auth, auth, &msg);
+		if (ret) {
+			mutex_unlock(&vn->cfg_lock);
+			vmmig_nl_err(info->extack, NULL, msg);
+			return ret;
+		}
+	}
 	vn->host = h;
 	mutex_unlock(&vn->cfg_lock);
 	return 0;
@@ -325,6 +475,129 @@ int vmmig_nl_get_session_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 		i++;
 	}
 	mutex_unlock(&vn->cfg_lock);
+	cb->args[0] = i;
+	return skb->len;
+}
+
+/* ---- the peer list ---- */
+
+/* Add or change (@key given) or delete a peer, and commit; under cfg_lock. */
+static int vmmig_nl_peer_change(struct genl_info *info, const char *name, const u8 *key,
+				size_t len, u32 allow, const struct sockaddr_storage *addr)
+{
+	struct vmmig_net *vn = vmmig_net(genl_info_net(info));
+	struct vmmig_auth_config *c;
+	const char *msg = NULL;
+	int ret;
+
+	mutex_lock(&vn->cfg_lock);
+	c = vmmig_auth_edit(&vn->auth);
+	if (IS_ERR(c)) {
+		mutex_unlock(&vn->cfg_lock);
+		return PTR_ERR(c);
+	}
+	if (key)
+		ret = vmmig_auth_peer_set(c, name, key, len, allow, addr, &msg);
+	else
+		ret = vmmig_auth_peer_del(c, name, &msg);
+	if (ret == -ENOENT) {
+		vmmig_auth_put(c);
+		NL_SET_ERR_MSG_FMT(info->extack, "no peer named \"%s\"", name);
+	} else if (ret) {
+		vmmig_auth_put(c);
+		vmmig_nl_err(info->extack, NULL, msg);
+	} else {
+		ret = vmmig_auth_commit(&vn->auth, c, &msg);
+		if (ret)
+			vmmig_nl_err(info->extack, NULL, msg);
+	}
+	mutex_unlock(&vn->cfg_lock);
+	return ret;
+}
+
+static bool vmmig_nl_need(struct genl_info *info, int type, const char *msg)
+{
+	if (info->attrs[type])
+		return true;
+	NL_SET_ERR_ATTR_MISS(info->extack, NULL, type);
+	vmmig_nl_err(info->extack, NULL, msg);
+	return false;
+}
+
+int vmmig_nl_add_peer_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct sockaddr_storage ss = {};
+	struct nlattr *key = a[VMMIG_A_PEER_PUBLIC_KEY];
+
+	if (!vmmig_nl_need(info, VMMIG_A_PEER_NAME, "peer name missing") ||
+	    !vmmig_nl_need(info, VMMIG_A_PEER_PUBLIC_KEY, "peer public-key missing") ||
+	    !vmmig_nl_need(info, VMMIG_A_PEER_ALLOW, "peer allow missing (send, receive or both)"))
+		return -EINVAL;
+	if (a[VMMIG_A_PEER_ADDR4] && a[VMMIG_A_PEER_ADDR6]) {
+		NL_SET_ERR_MSG(info->extack, "give at most one of addr4 and addr6");
+		return -EINVAL;
+	}
+	if (a[VMMIG_A_PEER_ADDR4]) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = nla_get_in_addr(a[VMMIG_A_PEER_ADDR4]);
+	} else if (a[VMMIG_A_PEER_ADDR6]) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = nla_get_in6_addr(a[VMMIG_A_PEER_ADDR6]);
+	}
+	return vmmig_nl_peer_change(info, nla_data(a[VMMIG_A_PEER_NAME]), nla_data(key),
+				    nla_len(key), nla_get_u32(a[VMMIG_A_PEER_ALLOW]),
+				    ss.ss_family ? &ss : NULL);
+}
+
+int vmmig_nl_del_peer_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (!vmmig_nl_need(info, VMMIG_A_PEER_NAME, "peer name missing"))
+		return -EINVAL;
+	return vmmig_nl_peer_change(info, nla_data(info->attrs[VMMIG_A_PEER_NAME]), NULL, 0,
+				    0, NULL);
+}
+
+static int vmmig_nl_fill_peer(struct sk_buff *skb, const struct vmmig_auth_peer *p)
+{
+	char fpr[VMMIG_FPR_LEN];
+
+	vmmig_auth_fingerprint(p->key, fpr);
+	if (nla_put_string(skb, VMMIG_A_PEER_NAME, p->name) ||
+	    nla_put_string(skb, VMMIG_A_PEER_FINGERPRINT, fpr) ||
+	    nla_put_u32(skb, VMMIG_A_PEER_ALLOW, p->allow))
+		return -EMSGSIZE;
+	if (p->family == AF_INET)
+		return nla_put_in_addr(skb, VMMIG_A_PEER_ADDR4, p->addr.v4);
+	if (p->family == AF_INET6)
+		return nla_put_in6_addr(skb, VMMIG_A_PEER_ADDR6, &p->addr.v6);
+	return 0;
+}
+
+/* cb->args[0]: peers sent so far. Each part of the dump reads one config. */
+int vmmig_nl_get_peer_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vmmig_net *vn = vmmig_net(sock_net(skb->sk));
+	struct vmmig_auth_config *c = vmmig_auth_get(&vn->auth);
+	unsigned int i;
+	void *hdr;
+
+	cb->seq = c->gen;
+	for (i = cb->args[0]; i < c->npeers; i++) {
+		hdr = vmmig_nl_dump_put(skb, cb, VMMIG_CMD_GET_PEER);
+		if (!hdr)
+			break;
+		if (vmmig_nl_fill_peer(skb, &c->peers[i])) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	vmmig_auth_put(c);
 	cb->args[0] = i;
 	return skb->len;
 }

@@ -15,6 +15,7 @@
 #include <net/net_namespace.h>
 
 #include "vmmig.h"
+#include "auth.h"
 #include "netns.h"
 #include "compress/compress.h"
 
@@ -78,6 +79,7 @@ void vmmig_session_destroy(struct vmmig_session *s)
 	list_for_each_entry_safe(ev, tmp, &s->events, node)
 		vmmig_free_ev(s, ev);
 	vmmig_mem_release_all(s);
+	vmmig_auth_put(s->auth);
 	put_net(s->net);
 	mutex_destroy(&s->lock);
 	kfree(s);
@@ -231,51 +233,6 @@ static int vmmig_fill_addr(const struct vmmig_connect *c, u16 port,
 	return -EINVAL;
 }
 
-/* Source side of the handshake on one channel: HELLO, then WELCOME. */
-static int vmmig_hello(struct vmmig_session *s, struct vmmig_channel *ch)
-{
-	size_t len = sizeof(struct vmmig_wire_hello) +
-		     s->nmems * sizeof(struct vmmig_wire_region);
-	struct vmmig_frame f = { .type = VMMIG_FRAME_HELLO, .len = len };
-	struct vmmig_wire_welcome welcome;
-	struct vmmig_wire_hello *hello;
-	struct vmmig_wire_region *reg;
-	struct vmmig_wire_hdr hdr;
-	unsigned int i;
-	int ret;
-
-	hello = kzalloc(len, GFP_KERNEL);
-	if (!hello)
-		return -ENOMEM;
-	hello->cookie = cpu_to_be64(s->cookie);
-	hello->channel = cpu_to_be16(ch->index);
-	hello->channels = cpu_to_be16(s->nch);
-	hello->nregions = cpu_to_be32(s->nmems);
-	hello->compression = cpu_to_be32(s->compression);
-	reg = (struct vmmig_wire_region *)(hello + 1);
-	for (i = 0; i < s->nmems; i++) {
-		reg[i].id = cpu_to_be32(s->mems[i].id);
-		reg[i].pages = cpu_to_be64(s->mems[i].npages);
-	}
-	ret = vmmig_send_frame(ch, &f, hello, false);
-	kfree(hello);
-	if (ret)
-		return ret;
-
-	ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
-	if (!ret)
-		ret = vmmig_frame_decode(&hdr, &f);
-	if (!ret && f.type != VMMIG_FRAME_WELCOME)
-		ret = -EPROTO;
-	if (!ret)
-		ret = ch->ops->recv(ch, &welcome, sizeof(welcome));
-	if (!ret && welcome.status) {
-		ret = be32_to_cpu(welcome.status);
-		ret = ret > 0 && ret <= MAX_ERRNO ? -ret : -EPROTO;
-	}
-	return ret;
-}
-
 /*
  * Caller holds s->lock; the session is NEW. Bad arguments fail before the
  * host's policy is asked, so that EINVAL never depends on the settings.
@@ -284,6 +241,7 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 {
 	unsigned long timeout = msecs_to_jiffies(c->timeout_ms ?: VMMIG_CONNECT_TIMEOUT_MS);
 	bool host_defaults = c->flags & VMMIG_CONNECT_HOST_DEFAULTS;
+	struct vmmig_auth_config *auth;
 	struct sockaddr_storage ss;
 	struct vmmig_host h;
 	unsigned int i;
@@ -310,19 +268,25 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	s->comp_level = c->level;
 	if (host_defaults && h.perf == VMMIG_PERF_COMPRESSION)
 		s->compression = h.compression;
+	/* One set of settings for every channel, even if the host's change. */
+	auth = s->auth ? vmmig_auth_hold(s->auth) : vmmig_auth_get(&vmmig_net(s->net)->auth);
 	ret = vmmig_session_comp_init(s);
 	if (ret)
 		goto err;
 	for (i = 0; i < s->nch; i++) {
 		ret = s->ch[i].ops->connect(&s->ch[i], s->net, &ss, len, timeout);
 		if (!ret)
-			ret = vmmig_hello(s, &s->ch[i]);
+			ret = vmmig_hs_connect(s, &s->ch[i], auth, &ss);
 		if (ret)
 			goto err;
 	}
 	s->peer = ss;
+	s->auth_mode = auth->mode;
+	s->encrypted = auth->encrypt;
+	vmmig_auth_put(auth);
 	return vmmig_session_start(s);
 err:
+	vmmig_auth_put(auth);
 	for (i = 0; i < s->nch; i++) {
 		s->ch[i].ops->release(&s->ch[i]);
 		vmmig_comp_ctx_destroy(s->ch[i].comp);
@@ -551,6 +515,10 @@ void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st)
 	st->incompressible_pages = atomic64_read(&s->incompressible_pages);
 	st->comp_bytes_in = atomic64_read(&s->comp_bytes_in);
 	st->comp_bytes_out = atomic64_read(&s->comp_bytes_out);
+	if (st->state != VMMIG_STATE_NEW) {
+		st->auth = READ_ONCE(s->auth_mode);
+		st->encrypted = READ_ONCE(s->encrypted);
+	}
 	if (start) {
 		end = st->state == VMMIG_STATE_ACTIVE ? ktime_get() : READ_ONCE(s->end);
 		ns = ktime_to_ns(ktime_sub(end, start));
