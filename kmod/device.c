@@ -145,7 +145,7 @@ static long vmmig_dispatch(struct vmmig_session *s, unsigned int cmd,
 	case VMMIG_IOC_ABORT:
 		ret = vmmig_need(s, VMMIG_STATE_ACTIVE, s->role);
 		if (!ret)
-			vmmig_session_abort(s, ECONNABORTED, true);
+			vmmig_session_abort(s, ECONNABORTED, true, "ABORT by the VMM");
 		return ret;
 	case VMMIG_IOC_SET_AUTH:
 		return vmmig_need(s, VMMIG_STATE_NEW, VMMIG_ROLE_NONE) ?:

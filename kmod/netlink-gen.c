@@ -10,8 +10,19 @@
 
 #include <uapi/linux/vmmig.h>
 
+/* Common nested types */
+const struct nla_policy vmmig_network_entry_nl_policy[VMMIG_A_NETENT_PREFIX_LEN + 1] = {
+	[VMMIG_A_NETENT_ADDR4] = NLA_POLICY_EXACT_LEN(4),
+	[VMMIG_A_NETENT_ADDR6] = NLA_POLICY_EXACT_LEN(16),
+	[VMMIG_A_NETENT_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+};
+
+const struct nla_policy vmmig_network_list_nl_policy[VMMIG_A_NETLIST_ENTRY + 1] = {
+	[VMMIG_A_NETLIST_ENTRY] = NLA_POLICY_NESTED(vmmig_network_entry_nl_policy),
+};
+
 /* VMMIG_CMD_SET_HOST - do */
-static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_MAX_HANDSHAKES + 1] = {
+static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_NETWORK_LIST + 1] = {
 	[VMMIG_A_HOST_INCOMING] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_OUTGOING] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
@@ -26,6 +37,7 @@ static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_MAX_HANDSHA
 	[VMMIG_A_HOST_ENCRYPTION] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] = { .type = NLA_U32, },
 	[VMMIG_A_HOST_MAX_HANDSHAKES] = NLA_POLICY_RANGE(NLA_U32, 1, 1024),
+	[VMMIG_A_HOST_NETWORK_LIST] = NLA_POLICY_NESTED(vmmig_network_list_nl_policy),
 };
 
 /* VMMIG_CMD_ADD_NETWORK - do */
@@ -67,7 +79,7 @@ const struct genl_split_ops vmmig_nl_ops[9] = {
 		.cmd		= VMMIG_CMD_SET_HOST,
 		.doit		= vmmig_nl_set_host_doit,
 		.policy		= vmmig_set_host_nl_policy,
-		.maxattr	= VMMIG_A_HOST_MAX_HANDSHAKES,
+		.maxattr	= VMMIG_A_HOST_NETWORK_LIST,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

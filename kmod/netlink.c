@@ -14,6 +14,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/math64.h>
+#include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -233,14 +234,78 @@ static struct vmmig_auth_config *vmmig_nl_edit_auth(struct vmmig_net *vn, struct
 	return c;
 }
 
+/*
+ * The network that attributes @a (indexed by enum vmmig_net_attr) name: an
+ * ADD_NETWORK or DEL_NETWORK request (@nest NULL), or the entry @nest of a
+ * network list (enum vmmig_netent_attr numbers them the same).
+ */
+static int vmmig_nl_parse_cidr(struct nlattr **a, struct nlattr *nest,
+			       struct netlink_ext_ack *extack, struct vmmig_cidr *c)
+{
+	struct nlattr *addr = a[VMMIG_A_NET_ADDR4] ?: a[VMMIG_A_NET_ADDR6];
+	int ret;
+
+	BUILD_BUG_ON((int)VMMIG_A_NETENT_ADDR4 != (int)VMMIG_A_NET_ADDR4 ||
+		     (int)VMMIG_A_NETENT_ADDR6 != (int)VMMIG_A_NET_ADDR6 ||
+		     (int)VMMIG_A_NETENT_PREFIX_LEN != (int)VMMIG_A_NET_PREFIX_LEN);
+	if (!a[VMMIG_A_NET_ADDR4] == !a[VMMIG_A_NET_ADDR6]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "give exactly one of addr4 and addr6");
+		return -EINVAL;
+	}
+	if (!a[VMMIG_A_NET_PREFIX_LEN]) {
+		NL_SET_ERR_ATTR_MISS(extack, nest, VMMIG_A_NET_PREFIX_LEN);
+		NL_SET_ERR_MSG(extack, "prefix-len missing");
+		return -EINVAL;
+	}
+	ret = vmmig_cidr_init(c, a[VMMIG_A_NET_ADDR4] ? AF_INET : AF_INET6, nla_data(addr),
+			      nla_get_u8(a[VMMIG_A_NET_PREFIX_LEN]));
+	if (ret == -ERANGE)
+		NL_SET_ERR_MSG_ATTR(extack, a[VMMIG_A_NET_PREFIX_LEN],
+				    "prefix length longer than the address");
+	else if (ret)
+		NL_SET_ERR_MSG_ATTR(extack, addr, "address has bits set past the prefix length");
+	return ret;
+}
+
+/* The entries of a NETWORK_LIST into @nets: how many, or -errno. */
+static int vmmig_nl_parse_list(struct nlattr *list, struct vmmig_cidr *nets,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[VMMIG_A_NETENT_MAX + 1], *e;
+	int n = 0, rem, ret, i;
+
+	/* The policy let only ENTRY nests in, each checked against its policy. */
+	nla_for_each_nested(e, list, rem) {
+		if (n == VMMIG_MAX_NETWORKS) {
+			NL_SET_ERR_MSG_ATTR(extack, e, "network list full");
+			return -ENOSPC;
+		}
+		ret = nla_parse_nested(tb, VMMIG_A_NETENT_MAX, e, vmmig_network_entry_nl_policy,
+				       extack);
+		if (!ret)
+			ret = vmmig_nl_parse_cidr(tb, e, extack, &nets[n]);
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++) {
+			if (vmmig_cidr_equal(&nets[i], &nets[n])) {
+				NL_SET_ERR_MSG_ATTR(extack, e, "network listed twice");
+				return -EEXIST;
+			}
+		}
+		n++;
+	}
+	return n;
+}
+
 int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vmmig_net *vn = vmmig_net(genl_info_net(info));
 	struct vmmig_auth_config *auth = NULL;
 	struct nlattr **a = info->attrs;
+	struct vmmig_cidr *nets = NULL;
 	const char *msg = NULL;
 	struct vmmig_host h;
-	int ret;
+	int n = 0, ret;
 
 	/* The policy checked each value alone; this is what it cannot say. */
 	if (a[VMMIG_A_HOST_PERFORMANCE] &&
@@ -249,12 +314,24 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 				    "RDMA transport not available");
 		return -EOPNOTSUPP;
 	}
+	/* The whole new list is checked before anything changes. */
+	if (a[VMMIG_A_HOST_NETWORK_LIST]) {
+		nets = kcalloc(VMMIG_MAX_NETWORKS, sizeof(*nets), GFP_KERNEL);
+		if (!nets)
+			return -ENOMEM;
+		n = vmmig_nl_parse_list(a[VMMIG_A_HOST_NETWORK_LIST], nets, info->extack);
+		if (n < 0) {
+			kfree(nets);
+			return n;
+		}
+	}
 
 	mutex_lock(&vn->cfg_lock);
 	if (vmmig_nl_auth_attrs(a)) {
 		auth = vmmig_nl_edit_auth(vn, a, info->extack);
 		if (IS_ERR(auth)) {
 			mutex_unlock(&vn->cfg_lock);
+			kfree(nets);
 			return PTR_ERR(auth);
 		}
 	}
@@ -280,40 +357,20 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = vmmig_auth_commit(&vn->auth, auth, &msg);
 		if (ret) {
 			mutex_unlock(&vn->cfg_lock);
+			kfree(nets);
 			vmmig_nl_err(info->extack, NULL, msg);
 			return ret;
 		}
 	}
 	vn->host = h;
+	if (nets) {
+		memcpy(vn->nets, nets, n * sizeof(*nets));
+		vn->nnets = n;
+		vn->nets_gen++;
+	}
 	mutex_unlock(&vn->cfg_lock);
+	kfree(nets);
 	return 0;
-}
-
-/* The network an ADD_NETWORK or DEL_NETWORK request names. */
-static int vmmig_nl_parse_cidr(struct genl_info *info, struct vmmig_cidr *c)
-{
-	struct nlattr **a = info->attrs;
-	struct nlattr *addr = a[VMMIG_A_NET_ADDR4] ?: a[VMMIG_A_NET_ADDR6];
-	int ret;
-
-	if (!a[VMMIG_A_NET_ADDR4] == !a[VMMIG_A_NET_ADDR6]) {
-		NL_SET_ERR_MSG(info->extack, "give exactly one of addr4 and addr6");
-		return -EINVAL;
-	}
-	if (!a[VMMIG_A_NET_PREFIX_LEN]) {
-		NL_SET_ERR_ATTR_MISS(info->extack, NULL, VMMIG_A_NET_PREFIX_LEN);
-		NL_SET_ERR_MSG(info->extack, "prefix-len missing");
-		return -EINVAL;
-	}
-	ret = vmmig_cidr_init(c, a[VMMIG_A_NET_ADDR4] ? AF_INET : AF_INET6, nla_data(addr),
-			      nla_get_u8(a[VMMIG_A_NET_PREFIX_LEN]));
-	if (ret == -ERANGE)
-		NL_SET_ERR_MSG_ATTR(info->extack, a[VMMIG_A_NET_PREFIX_LEN],
-				    "prefix length longer than the address");
-	else if (ret)
-		NL_SET_ERR_MSG_ATTR(info->extack, addr,
-				    "address has bits set past the prefix length");
-	return ret;
 }
 
 /* Caller holds vn->cfg_lock. */
@@ -333,7 +390,7 @@ int vmmig_nl_add_network_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vmmig_cidr c;
 	int ret;
 
-	ret = vmmig_nl_parse_cidr(info, &c);
+	ret = vmmig_nl_parse_cidr(info->attrs, NULL, info->extack, &c);
 	if (ret)
 		return ret;
 	mutex_lock(&vn->cfg_lock);
@@ -357,7 +414,7 @@ int vmmig_nl_del_network_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vmmig_cidr c;
 	int ret, i;
 
-	ret = vmmig_nl_parse_cidr(info, &c);
+	ret = vmmig_nl_parse_cidr(info->attrs, NULL, info->extack, &c);
 	if (ret)
 		return ret;
 	mutex_lock(&vn->cfg_lock);

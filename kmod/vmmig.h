@@ -112,6 +112,20 @@ struct vmmig_ev {
 	void *data;
 };
 
+/*
+ * Where the counters of a session stood when the current round began
+ * (tracepoints, trace.h); or, handed to the round_end tracepoint, what
+ * the round moved. The source's is guarded by @lock, the destination's
+ * by @ev_lock.
+ */
+struct vmmig_round {
+	u64 pages;
+	u64 zero_pages;
+	u64 bytes;
+	ktime_t start;
+	bool open;		/* source: a send since the last SYNC */
+};
+
 /* The SEND_DIRTY call being worked on by the channels' tx works. */
 struct vmmig_send_job {
 	struct vmmig_mem *mem;
@@ -176,6 +190,7 @@ struct vmmig_session {
 	atomic64_t comp_bytes_out;
 	ktime_t start;
 	ktime_t end;
+	struct vmmig_round round;
 
 	/* The namespace's session list (netns.c) and max-migrations (policy.c) */
 	struct list_head net_node;
@@ -205,7 +220,10 @@ void vmmig_device_exit(void);
 /* session.c */
 struct vmmig_session *vmmig_session_create(void);
 void vmmig_session_destroy(struct vmmig_session *s);
-void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer);
+void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
+			 const char *why);
+void vmmig_round_begin(struct vmmig_session *s);
+u64 vmmig_round_next(struct vmmig_session *s, struct vmmig_round *done);
 void vmmig_session_post(struct vmmig_session *s, struct vmmig_ev *ev);
 int vmmig_session_start(struct vmmig_session *s);
 int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c);

@@ -184,7 +184,11 @@
  * VMMIG_CMD_GET_HOST (do): every VMMIG_A_HOST_* attribute.
  * VMMIG_CMD_SET_HOST (do, admin): sets the settings given, keeps the
  *	others, all or nothing. -EOPNOTSUPP "RDMA transport not available":
- *	PERFORMANCE VMMIG_PERF_RDMA.
+ *	PERFORMANCE VMMIG_PERF_RDMA. With NETWORK_LIST (a nest of
+ *	VMMIG_A_NETLIST_ENTRY nests, each with the attributes of an
+ *	ADD_NETWORK request) the network list becomes exactly those entries, in that
+ *	order, in the same all-or-nothing step: the errors of ADD_NETWORK
+ *	(for a duplicate, "network listed twice"), pointing at the entry.
  * VMMIG_CMD_GET_NETWORK (dump): one message per network list entry.
  * VMMIG_CMD_ADD_NETWORK (do, admin): ADDR4 or ADDR6, and PREFIX_LEN.
  *	-EINVAL "give exactly one of addr4 and addr6", "prefix-len missing",
@@ -504,6 +508,7 @@ enum vmmig_host_attr {
 	VMMIG_A_HOST_HS_PROTOCOL,
 	VMMIG_A_HOST_HS_TIMEOUT,
 	VMMIG_A_HOST_HS_BUSY,
+	VMMIG_A_HOST_NETWORK_LIST,	/* nest: enum vmmig_netlist_attr; SET only */
 
 	__VMMIG_A_HOST_MAX,
 	VMMIG_A_HOST_MAX = (__VMMIG_A_HOST_MAX - 1)
@@ -517,6 +522,24 @@ enum vmmig_net_attr {
 
 	__VMMIG_A_NET_MAX,
 	VMMIG_A_NET_MAX = (__VMMIG_A_NET_MAX - 1)
+};
+
+/* A whole network list (VMMIG_A_HOST_NETWORK_LIST). */
+enum vmmig_netlist_attr {
+	VMMIG_A_NETLIST_ENTRY = 1,	/* nest: enum vmmig_netent_attr, repeated */
+
+	__VMMIG_A_NETLIST_MAX,
+	VMMIG_A_NETLIST_MAX = (__VMMIG_A_NETLIST_MAX - 1)
+};
+
+/* One entry of it: the same attributes, numbered as in enum vmmig_net_attr. */
+enum vmmig_netent_attr {
+	VMMIG_A_NETENT_ADDR4 = 1,
+	VMMIG_A_NETENT_ADDR6,
+	VMMIG_A_NETENT_PREFIX_LEN,
+
+	__VMMIG_A_NETENT_MAX,
+	VMMIG_A_NETENT_MAX = (__VMMIG_A_NETENT_MAX - 1)
 };
 
 /* A session in GET_SESSION dumps and SESSION_EVENT notifications. */

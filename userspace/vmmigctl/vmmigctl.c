@@ -78,6 +78,9 @@ static void usage(FILE *f)
 	      "  network add CIDR               e.g. 192.168.10.0/24 or fd00:10::/64\n"
 	      "  network del CIDR\n"
 	      "  network list\n"
+	      "  apply [-n] [FILE]              make the settings what FILE (default\n"
+	      "                                 /etc/vmmig/vmmig.conf) says, all or\n"
+	      "                                 nothing; -n: only check the file\n"
 	      "  sessions [-w]                  migrations and their progress; -w: live\n"
 	      "  monitor                        print migration events as they happen\n"
 	      "  help                           this text\n"
@@ -1053,6 +1056,17 @@ static int cmd_monitor(struct ctl *c, int argc)
 	return fail(c, "monitor", ret);
 }
 
+int ctl_open_failed(int err)
+{
+	if (err == -ENOENT) {
+		fprintf(stderr, "vmmigctl: no generic netlink family \"%s\": %s\n",
+			VMMIG_GENL_NAME, "is the vmmig module loaded?");
+		return EXIT_NOVMMIG;
+	}
+	fprintf(stderr, "vmmigctl: generic netlink: %s\n", strerror(-err));
+	return EXIT_SYSTEM;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c;
@@ -1088,21 +1102,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "show") && strcmp(cmd, "enable") && strcmp(cmd, "disable") &&
 	    strcmp(cmd, "set") && strcmp(cmd, "network") && strcmp(cmd, "sessions") &&
-	    strcmp(cmd, "monitor") && strcmp(cmd, "peer"))
+	    strcmp(cmd, "monitor") && strcmp(cmd, "peer") &&
+	    strcmp(cmd, "apply"))
 		return bad_usage("'%s': no such command", cmd);
 	if (!strcmp(cmd, "show") && argc)
 		return bad_usage("show: %s", "takes no arguments");
+	/* apply -n needs no module: apply opens the family itself. */
+	if (!strcmp(cmd, "apply"))
+		return cmd_apply(argc, argv);
 
 	ret = ctl_open(&c);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "vmmigctl: no generic netlink family \"%s\": %s\n",
-			VMMIG_GENL_NAME, "is the vmmig module loaded?");
-		return EXIT_NOVMMIG;
-	}
-	if (ret) {
-		fprintf(stderr, "vmmigctl: generic netlink: %s\n", strerror(-ret));
-		return EXIT_SYSTEM;
-	}
+	if (ret)
+		return ctl_open_failed(ret);
 	if (!strcmp(cmd, "show"))
 		ret = cmd_show(&c);
 	else if (!strcmp(cmd, "enable"))

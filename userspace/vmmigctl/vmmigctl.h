@@ -34,6 +34,7 @@ struct ctl {
 	int error;		/* positive errno */
 	char errmsg[256];	/* extack message, or "" */
 	int err_attr;		/* type of the attribute it blamed, or 0 */
+	__u32 err_offs;		/* and where it is in the request, or 0 */
 	bool err_range;		/* the values that attribute allows: */
 	__u64 err_min, err_max;
 };
@@ -58,6 +59,11 @@ int key_from_file(__u8 key[KEY_LEN], const char *path, const char **why);
 int key_public(__u8 pub[KEY_LEN], const __u8 priv[KEY_LEN]);
 int cmd_genkey(bool clamp);
 int cmd_pubkey(void);
+/* vmmigctl.c: the message and exit code for a failed ctl_open(). */
+int ctl_open_failed(int err);
+
+/* apply.c */
+int cmd_apply(int argc, char **argv);
 
 /* json.c: one JSON value per call; commas are the caller's business. */
 void json_str(FILE *f, const char *s);
