@@ -9,6 +9,7 @@
 # make check           the whole test run in the VM (same as tests/run-tests)
 # make demo            the main job (same as tests/run-demo)
 # make bench           datapath benchmark in the VM (same as tests/bench/run)
+# make fuzz            the fuzzers, fault test and soak, long, in the VM (tests/fuzz/run)
 # make dkms-install    register with DKMS, build and install for KVER (default: running kernel)
 # make dkms-uninstall  remove it from DKMS again
 # make install         tools, man pages, bash completion, systemd unit, example
@@ -102,6 +103,10 @@ demo:
 
 bench:
 	$(TOP)/tests/bench/run
+
+.PHONY: fuzz
+fuzz:
+	$(TOP)/tests/fuzz/run
 
 # DKMS builds from /usr/src/vmmig-VERSION, a copy of the module's sources.
 dkms-install:
