@@ -21,8 +21,21 @@ const struct nla_policy vmmig_network_list_nl_policy[VMMIG_A_NETLIST_ENTRY + 1] 
 	[VMMIG_A_NETLIST_ENTRY] = NLA_POLICY_NESTED(vmmig_network_entry_nl_policy),
 };
 
+const struct nla_policy vmmig_peer_entry_nl_policy[VMMIG_A_PEERENT_ADDR6 + 1] = {
+	[VMMIG_A_PEERENT_NAME] = { .type = NLA_NUL_STRING, .len = 31, },
+	[VMMIG_A_PEERENT_PUBLIC_KEY] = NLA_POLICY_EXACT_LEN(VMMIG_KEY_LEN),
+	[VMMIG_A_PEERENT_FINGERPRINT] = { .type = NLA_NUL_STRING, },
+	[VMMIG_A_PEERENT_ALLOW] = NLA_POLICY_MASK(NLA_U32, 0x3),
+	[VMMIG_A_PEERENT_ADDR4] = NLA_POLICY_EXACT_LEN(4),
+	[VMMIG_A_PEERENT_ADDR6] = NLA_POLICY_EXACT_LEN(16),
+};
+
+const struct nla_policy vmmig_peer_list_nl_policy[VMMIG_A_PEERLIST_ENTRY + 1] = {
+	[VMMIG_A_PEERLIST_ENTRY] = NLA_POLICY_NESTED(vmmig_peer_entry_nl_policy),
+};
+
 /* VMMIG_CMD_SET_HOST - do */
-static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_NETWORK_LIST + 1] = {
+static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_PEER_LIST + 1] = {
 	[VMMIG_A_HOST_INCOMING] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_OUTGOING] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
@@ -38,6 +51,7 @@ static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_NETWORK_LIS
 	[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] = { .type = NLA_U32, },
 	[VMMIG_A_HOST_MAX_HANDSHAKES] = NLA_POLICY_RANGE(NLA_U32, 1, 1024),
 	[VMMIG_A_HOST_NETWORK_LIST] = NLA_POLICY_NESTED(vmmig_network_list_nl_policy),
+	[VMMIG_A_HOST_PEER_LIST] = NLA_POLICY_NESTED(vmmig_peer_list_nl_policy),
 };
 
 /* VMMIG_CMD_ADD_NETWORK - do */
@@ -79,7 +93,7 @@ const struct genl_split_ops vmmig_nl_ops[9] = {
 		.cmd		= VMMIG_CMD_SET_HOST,
 		.doit		= vmmig_nl_set_host_doit,
 		.policy		= vmmig_set_host_nl_policy,
-		.maxattr	= VMMIG_A_HOST_NETWORK_LIST,
+		.maxattr	= VMMIG_A_HOST_PEER_LIST,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

@@ -14,6 +14,8 @@
 /* Common nested types */
 extern const struct nla_policy vmmig_network_entry_nl_policy[VMMIG_A_NETENT_PREFIX_LEN + 1];
 extern const struct nla_policy vmmig_network_list_nl_policy[VMMIG_A_NETLIST_ENTRY + 1];
+extern const struct nla_policy vmmig_peer_entry_nl_policy[VMMIG_A_PEERENT_ADDR6 + 1];
+extern const struct nla_policy vmmig_peer_list_nl_policy[VMMIG_A_PEERLIST_ENTRY + 1];
 
 /* Ops table for vmmig */
 extern const struct genl_split_ops vmmig_nl_ops[9];

@@ -174,7 +174,117 @@ static bool vmmig_nl_auth_attrs(struct nlattr **a)
 {
 	return a[VMMIG_A_HOST_AUTH_MODE] || a[VMMIG_A_HOST_PSK] ||
 	       a[VMMIG_A_HOST_PRIVATE_KEY] || a[VMMIG_A_HOST_ENCRYPTION] ||
-	       a[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] || a[VMMIG_A_HOST_MAX_HANDSHAKES];
+	       a[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] || a[VMMIG_A_HOST_MAX_HANDSHAKES] ||
+	       a[VMMIG_A_HOST_PEER_LIST];
+}
+
+/* A peer as an ADD_PEER request or an entry of a PEER_LIST gives it. */
+struct vmmig_nl_peer {
+	const char *name;
+	const u8 *key;
+	size_t len;
+	u32 allow;
+	struct sockaddr_storage ss;	/* ss_family 0: any address */
+};
+
+static bool vmmig_nl_need(struct nlattr **a, struct nlattr *nest, int type,
+			  struct netlink_ext_ack *extack, const char *msg)
+{
+	if (a[type])
+		return true;
+	NL_SET_ERR_ATTR_MISS(extack, nest, type);
+	vmmig_nl_err(extack, NULL, msg);
+	return false;
+}
+
+/*
+ * The peer that attributes @a (indexed by enum vmmig_peer_attr) name: an
+ * ADD_PEER request (@nest NULL), or the entry @nest of a peer list (enum
+ * vmmig_peerent_attr numbers them the same). @p points into the request.
+ */
+static int vmmig_nl_parse_peer(struct nlattr **a, struct nlattr *nest,
+			       struct netlink_ext_ack *extack, struct vmmig_nl_peer *p)
+{
+	struct nlattr *key = a[VMMIG_A_PEER_PUBLIC_KEY];
+
+	BUILD_BUG_ON((int)VMMIG_A_PEERENT_NAME != (int)VMMIG_A_PEER_NAME ||
+		     (int)VMMIG_A_PEERENT_PUBLIC_KEY != (int)VMMIG_A_PEER_PUBLIC_KEY ||
+		     (int)VMMIG_A_PEERENT_FINGERPRINT != (int)VMMIG_A_PEER_FINGERPRINT ||
+		     (int)VMMIG_A_PEERENT_ALLOW != (int)VMMIG_A_PEER_ALLOW ||
+		     (int)VMMIG_A_PEERENT_ADDR4 != (int)VMMIG_A_PEER_ADDR4 ||
+		     (int)VMMIG_A_PEERENT_ADDR6 != (int)VMMIG_A_PEER_ADDR6);
+	if (!vmmig_nl_need(a, nest, VMMIG_A_PEER_NAME, extack, "peer name missing") ||
+	    !vmmig_nl_need(a, nest, VMMIG_A_PEER_PUBLIC_KEY, extack,
+			   "peer public-key missing") ||
+	    !vmmig_nl_need(a, nest, VMMIG_A_PEER_ALLOW, extack,
+			   "peer allow missing (send, receive or both)"))
+		return -EINVAL;
+	if (a[VMMIG_A_PEER_FINGERPRINT]) {
+		NL_SET_ERR_MSG_ATTR(extack, a[VMMIG_A_PEER_FINGERPRINT],
+				    "a peer's fingerprint is read only");
+		return -EINVAL;
+	}
+	if (a[VMMIG_A_PEER_ADDR4] && a[VMMIG_A_PEER_ADDR6]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "give at most one of addr4 and addr6");
+		return -EINVAL;
+	}
+	memset(&p->ss, 0, sizeof(p->ss));
+	if (a[VMMIG_A_PEER_ADDR4]) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&p->ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = nla_get_in_addr(a[VMMIG_A_PEER_ADDR4]);
+	} else if (a[VMMIG_A_PEER_ADDR6]) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&p->ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = nla_get_in6_addr(a[VMMIG_A_PEER_ADDR6]);
+	}
+	p->name = nla_data(a[VMMIG_A_PEER_NAME]);
+	p->key = nla_data(key);
+	p->len = nla_len(key);
+	p->allow = nla_get_u32(a[VMMIG_A_PEER_ALLOW]);
+	return 0;
+}
+
+/* The peer list of @c becomes the entries of the PEER_LIST @list. */
+static int vmmig_nl_set_peers(struct vmmig_auth_config *c, struct nlattr *list,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[VMMIG_A_PEERENT_MAX + 1], *e;
+	const char *msg = NULL;
+	struct vmmig_nl_peer p;
+	unsigned int n;
+	int rem, ret;
+
+	vmmig_auth_peers_clear(c);
+	/* The policy let only ENTRY nests in, each checked against its policy. */
+	nla_for_each_nested(e, list, rem) {
+		ret = nla_parse_nested(tb, VMMIG_A_PEERENT_MAX, e, vmmig_peer_entry_nl_policy,
+				       extack);
+		if (!ret)
+			ret = vmmig_nl_parse_peer(tb, e, extack, &p);
+		if (ret)
+			return ret;
+		n = c->npeers;
+		ret = vmmig_auth_peer_set(c, p.name, p.key, p.len, p.allow,
+					  p.ss.ss_family ? &p.ss : NULL, &msg);
+		if (ret) {
+			vmmig_nl_err(extack, e, msg);
+			return ret;
+		}
+		/* Setting a name already there changes that peer: not in a list. */
+		if (c->npeers == n) {
+			NL_SET_ERR_MSG_ATTR(extack, e, "peer listed twice");
+			return -EEXIST;
+		}
+		/* The commit would refuse it too, but could not blame the entry. */
+		if (c->has_keypair && !memcmp(p.key, c->public_key, VMMIG_KEY_LEN)) {
+			NL_SET_ERR_MSG_ATTR(extack, e, "a peer has this host's own public key");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -211,6 +321,13 @@ static struct vmmig_auth_config *vmmig_nl_edit_auth(struct vmmig_net *vn, struct
 	if (!ret && priv) {
 		bad = priv;
 		ret = vmmig_auth_set_private_key(c, nla_data(priv), nla_len(priv), &msg);
+	}
+	if (!ret && a[VMMIG_A_HOST_PEER_LIST]) {
+		ret = vmmig_nl_set_peers(c, a[VMMIG_A_HOST_PEER_LIST], extack);
+		if (ret) {
+			vmmig_auth_put(c);
+			return ERR_PTR(ret);
+		}
 	}
 	if (!ret && a[VMMIG_A_HOST_AUTH_MODE]) {
 		bad = a[VMMIG_A_HOST_AUTH_MODE];
@@ -581,48 +698,22 @@ static int vmmig_nl_peer_change(struct genl_info *info, const char *name, const 
 	return ret;
 }
 
-static bool vmmig_nl_need(struct genl_info *info, int type, const char *msg)
-{
-	if (info->attrs[type])
-		return true;
-	NL_SET_ERR_ATTR_MISS(info->extack, NULL, type);
-	vmmig_nl_err(info->extack, NULL, msg);
-	return false;
-}
-
 int vmmig_nl_add_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr **a = info->attrs;
-	struct sockaddr_storage ss = {};
-	struct nlattr *key = a[VMMIG_A_PEER_PUBLIC_KEY];
+	struct vmmig_nl_peer p;
+	int ret;
 
-	if (!vmmig_nl_need(info, VMMIG_A_PEER_NAME, "peer name missing") ||
-	    !vmmig_nl_need(info, VMMIG_A_PEER_PUBLIC_KEY, "peer public-key missing") ||
-	    !vmmig_nl_need(info, VMMIG_A_PEER_ALLOW, "peer allow missing (send, receive or both)"))
-		return -EINVAL;
-	if (a[VMMIG_A_PEER_ADDR4] && a[VMMIG_A_PEER_ADDR6]) {
-		NL_SET_ERR_MSG(info->extack, "give at most one of addr4 and addr6");
-		return -EINVAL;
-	}
-	if (a[VMMIG_A_PEER_ADDR4]) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = nla_get_in_addr(a[VMMIG_A_PEER_ADDR4]);
-	} else if (a[VMMIG_A_PEER_ADDR6]) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = nla_get_in6_addr(a[VMMIG_A_PEER_ADDR6]);
-	}
-	return vmmig_nl_peer_change(info, nla_data(a[VMMIG_A_PEER_NAME]), nla_data(key),
-				    nla_len(key), nla_get_u32(a[VMMIG_A_PEER_ALLOW]),
-				    ss.ss_family ? &ss : NULL);
+	ret = vmmig_nl_parse_peer(info->attrs, NULL, info->extack, &p);
+	if (ret)
+		return ret;
+	return vmmig_nl_peer_change(info, p.name, p.key, p.len, p.allow,
+				    p.ss.ss_family ? &p.ss : NULL);
 }
 
 int vmmig_nl_del_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	if (!vmmig_nl_need(info, VMMIG_A_PEER_NAME, "peer name missing"))
+	if (!vmmig_nl_need(info->attrs, NULL, VMMIG_A_PEER_NAME, info->extack,
+			   "peer name missing"))
 		return -EINVAL;
 	return vmmig_nl_peer_change(info, nla_data(info->attrs[VMMIG_A_PEER_NAME]), NULL, 0,
 				    0, NULL);

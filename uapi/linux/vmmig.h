@@ -189,6 +189,11 @@
  *	ADD_NETWORK request) the network list becomes exactly those entries, in that
  *	order, in the same all-or-nothing step: the errors of ADD_NETWORK
  *	(for a duplicate, "network listed twice"), pointing at the entry.
+ *	With PEER_LIST (a nest of VMMIG_A_PEERLIST_ENTRY nests, each with
+ *	the attributes of an ADD_PEER request) the peer list becomes exactly
+ *	those peers, in that order, in the same step: the errors of ADD_PEER
+ *	(for a name given twice, -EEXIST "peer listed twice"), pointing at
+ *	the entry.
  * VMMIG_CMD_GET_NETWORK (dump): one message per network list entry.
  * VMMIG_CMD_ADD_NETWORK (do, admin): ADDR4 or ADDR6, and PREFIX_LEN.
  *	-EINVAL "give exactly one of addr4 and addr6", "prefix-len missing",
@@ -510,6 +515,7 @@ enum vmmig_host_attr {
 	VMMIG_A_HOST_HS_TIMEOUT,
 	VMMIG_A_HOST_HS_BUSY,
 	VMMIG_A_HOST_NETWORK_LIST,	/* nest: enum vmmig_netlist_attr; SET only */
+	VMMIG_A_HOST_PEER_LIST,		/* nest: enum vmmig_peerlist_attr; SET only */
 
 	__VMMIG_A_HOST_MAX,
 	VMMIG_A_HOST_MAX = (__VMMIG_A_HOST_MAX - 1)
@@ -584,6 +590,27 @@ enum vmmig_peer_attr {
 
 	__VMMIG_A_PEER_MAX,
 	VMMIG_A_PEER_MAX = (__VMMIG_A_PEER_MAX - 1)
+};
+
+/* A whole peer list (VMMIG_A_HOST_PEER_LIST). */
+enum vmmig_peerlist_attr {
+	VMMIG_A_PEERLIST_ENTRY = 1,	/* nest: enum vmmig_peerent_attr, repeated */
+
+	__VMMIG_A_PEERLIST_MAX,
+	VMMIG_A_PEERLIST_MAX = (__VMMIG_A_PEERLIST_MAX - 1)
+};
+
+/* One entry of it: the attributes of ADD_PEER, numbered as in enum vmmig_peer_attr. */
+enum vmmig_peerent_attr {
+	VMMIG_A_PEERENT_NAME = 1,
+	VMMIG_A_PEERENT_PUBLIC_KEY,
+	VMMIG_A_PEERENT_FINGERPRINT,	/* unused */
+	VMMIG_A_PEERENT_ALLOW,
+	VMMIG_A_PEERENT_ADDR4,
+	VMMIG_A_PEERENT_ADDR6,
+
+	__VMMIG_A_PEERENT_MAX,
+	VMMIG_A_PEERENT_MAX = (__VMMIG_A_PEERENT_MAX - 1)
 };
 
 enum vmmig_cmd {

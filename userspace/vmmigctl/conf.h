@@ -3,7 +3,7 @@
  * The configuration file of vmmigctl apply, vmmig.conf(5). conf.c parses
  * it; apply.c turns it into one SET_HOST request.
  *
- * A new key (the authentication settings, say) is an enum conf_key entry,
+ * A new key is an enum conf_key entry,
  * its name in conf_key_names[], a field in struct conf with its default in
  * conf_defaults(), a case in conf.c's parse_value() and the attributes it
  * becomes in apply.c's put_conf().
@@ -29,8 +29,24 @@ enum conf_key {
 	CONF_CHANNELS,
 	CONF_COMPRESSION,
 	CONF_MAX_MIGRATIONS,
+	CONF_AUTH,
+	CONF_PSK_FILE,
+	CONF_PRIVATE_KEY_FILE,
+	CONF_ENCRYPTION,
+	CONF_HANDSHAKE_TIMEOUT_MS,
+	CONF_MAX_HANDSHAKES,
+	CONF_PEER,			/* the only key given once per peer */
 	CONF_NKEYS
 };
+
+/* Handshake limits, as the kernel checks them (uapi/linux/vmmig.h). */
+#define CONF_HS_TIMEOUT_MS_DEFAULT	5000
+#define CONF_HS_TIMEOUT_MS_MIN		100
+#define CONF_HS_TIMEOUT_MS_MAX		60000
+#define CONF_MAX_HANDSHAKES_DEFAULT	16
+#define CONF_MAX_HANDSHAKES_MAX		1024
+
+#define CONF_PEER_NAME_MAX		31
 
 struct conf_net {
 	int family;			/* AF_INET or AF_INET6 */
@@ -38,7 +54,20 @@ struct conf_net {
 	unsigned char addr[16];
 };
 
-/* A whole host configuration: what the file says, defaults for the rest. */
+struct conf_peer {
+	char name[CONF_PEER_NAME_MAX + 1];
+	__u8 key[VMMIG_KEY_LEN];	/* its public key */
+	__u32 allow;			/* VMMIG_PEER_SEND | VMMIG_PEER_RECEIVE */
+	int family;			/* 0: any address; AF_INET, AF_INET6 */
+	unsigned char addr[16];
+	unsigned int line;
+};
+
+/*
+ * A whole host configuration: what the file says, defaults for the rest.
+ * Without psk-file or private-key-file the host keeps the key it has
+ * (keys are write-only). It holds keys: explicit_bzero() it when done.
+ */
 struct conf {
 	bool incoming, outgoing;
 	__u16 port;
@@ -49,7 +78,16 @@ struct conf {
 	__u32 channels;
 	__u32 compression;		/* enum vmmig_comp */
 	__u32 max_migrations;
-	unsigned int line[CONF_NKEYS];	/* where each key was given; 0: not given */
+	__u32 auth;			/* enum vmmig_auth_mode */
+	bool has_psk, has_private_key, encryption;
+	__u8 psk[VMMIG_KEY_LEN];
+	__u8 private_key[VMMIG_KEY_LEN];
+	__u32 handshake_timeout_ms;
+	__u32 max_handshakes;
+	unsigned int npeers;
+	struct conf_peer peers[VMMIG_MAX_PEERS];
+	/* Where each key was given (peer: the first); 0: not given. */
+	unsigned int line[CONF_NKEYS];
 };
 
 extern const char *const conf_key_names[CONF_NKEYS];
