@@ -211,10 +211,18 @@ TEST_F_TIMEOUT(fault, failslab_migrations, 1800)
 		rc = CALL(vt_add_region(fd, RID, self->src, BYTES, 0));
 		for (tries = 0; rc == -ENOMEM && tries < 5; tries++)
 			rc = CALL(vt_add_region(fd, RID, self->src, BYTES, 0));
-		/* Refused while the destination is not (again) in ACCEPT. */
+		/*
+		 * Refused while the destination is not (again) in ACCEPT. A
+		 * failure once the channels were up ends the session (ABORTED):
+		 * no retry then, it would only be EBADFD.
+		 */
 		for (tries = 0; !rc && tries < 100; tries++) {
+			struct vmmig_stats st;
+
 			rc = CALL(vt_connect_comp(fd, NULL, PORT, 1 + i % 2, i % 3, 0));
 			if (rc != -ECONNREFUSED && rc != -ENOMEM && rc != -ENOBUFS)
+				break;
+			if (vt_stats(fd, &st) || st.state != VMMIG_STATE_NEW)
 				break;
 			usleep(50000);
 			if (tries < 99)

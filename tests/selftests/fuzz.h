@@ -73,6 +73,8 @@ static inline __u64 fz_seed(void)
 		seed = (__u64)ts.tv_sec * 1000000007ULL ^ ts.tv_nsec;
 	}
 	have = 1;
+	/* Line by line: nothing left in the buffer for a fork to print twice. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("# fuzz seed %llu (replay: VMMIG_FUZZ_SEED=%llu)\n",
 	       (unsigned long long)seed, (unsigned long long)seed);
 	fflush(stdout);

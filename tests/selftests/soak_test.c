@@ -104,6 +104,7 @@ TEST_F_TIMEOUT(soak, back_and_forth, 3600)
 	copy = malloc(BYTES);
 	ASSERT_NE(NULL, copy);
 	printf("# soak: %lu migrations, alternating A->B and B->A\n", n);
+	fflush(stdout);	/* before the forks, or they print it again */
 	for (i = 0; i < n; i++) {
 		bool ab = i % 2 == 0;
 		const char *from = ab ? VT_NS_A : VT_NS_B;
