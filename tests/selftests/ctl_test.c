@@ -1100,7 +1100,7 @@ static int run_ynl(const char *ns, char *out, size_t size, const char *args)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-TEST_F_TIMEOUT(ctl, spec_matches_kernel, 180)
+TEST_F_TIMEOUT(ctl, spec_matches_kernel, 600)
 {
 	char out[8192];
 
