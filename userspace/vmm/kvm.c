@@ -269,9 +269,31 @@ int kvm_get_dirty_log(struct vm *vm, unsigned long *map)
 	return 0;
 }
 
+/*
+ * What the guest may rely on, for comparing two hosts: KVM fills some
+ * leaves from the host CPU the call ran on, so the APIC ids in them differ
+ * between two CPUs of one machine and are left out.
+ */
 u64 kvm_cpuid_hash(const struct vm *vm)
 {
-	return digest64(vm->cpuid->entries, vm->cpuid->nent * sizeof(vm->cpuid->entries[0]), 0);
+	u64 h = 0;
+	__u32 i;
+
+	for (i = 0; i < vm->cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 e = vm->cpuid->entries[i];
+
+		if (e.function == 1)
+			e.ebx &= 0x00ffffff;		/* initial APIC id */
+		if (e.function == 0xb || e.function == 0x1f)
+			e.edx = 0;			/* x2APIC id */
+		if (e.function == 0x8000001e) {
+			e.eax = 0;			/* extended APIC id */
+			e.ebx &= ~0xffU;		/* core id */
+			e.ecx &= ~0xffU;		/* node id */
+		}
+		h = digest64(&e, sizeof(e), h);
+	}
+	return h;
 }
 
 static void kvm_seg(struct kvm_segment *s, u16 sel, u8 type, bool code)
