@@ -225,6 +225,24 @@ static inline int vt_wait_event(int fd, struct vmmig_event *ev, void *buf,
 	return vt_ioctl(fd, VMMIG_IOC_WAIT_EVENT, ev);
 }
 
+/* VMMIG_IOC_SET_AUTH; @peer_key NULL for PSK mode. */
+static inline int vt_set_auth(int fd, __u32 mode, __u32 flags, const __u8 *key,
+			      const __u8 *peer_key, __u32 peer_allow)
+{
+	struct vmmig_auth a = {
+		.size = sizeof(a), .flags = flags, .mode = mode, .peer_allow = peer_allow,
+	};
+	int rc;
+
+	if (key)
+		memcpy(a.key, key, VMMIG_KEY_LEN);
+	if (peer_key)
+		memcpy(a.peer_key, peer_key, VMMIG_KEY_LEN);
+	rc = vt_ioctl(fd, VMMIG_IOC_SET_AUTH, &a);
+	memset(&a, 0, sizeof(a));
+	return rc;
+}
+
 static inline int vt_stats(int fd, struct vmmig_stats *st)
 {
 	memset(st, 0, sizeof(*st));
