@@ -195,15 +195,6 @@ static pid_t dest_start(unsigned char *mem, __u16 port, __u32 accept_ms, struct 
 	_exit(0);
 }
 
-static int dest_wait(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 static int connect_ex(int fd, const char *addr, __u16 port, __u32 channels, __u32 flags,
 		      __u32 compression, __s32 level)
 {
@@ -306,7 +297,7 @@ static int migrate(struct env *e, const char *addr, __u16 port, __u32 channels, 
 		rc = vt_ioctl(e->fd, VMMIG_IOC_FINISH, NULL);
 	if (rc)
 		kill(pid, SIGKILL);
-	if (dest_wait(pid) || rc)
+	if (vt_wait_exit(pid) || rc)
 		return rc ? rc : -1;
 	if (e->res->end_type != VMMIG_EVENT_FINISHED)
 		return -2;
@@ -461,7 +452,7 @@ TEST_F_TIMEOUT(ctl, disabled_host_refuses, 120)
 
 	pid = dest_start(e->dst, 6630, 5000, e->res);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(-EACCES, e->res->accept_rc);
 	EXPECT_GT(2000, e->res->accept_ms);
 	EXPECT_EQ(1, host_num(VT_NS_B, "refused-disabled"));
@@ -501,7 +492,7 @@ TEST_F_TIMEOUT(ctl, disable_incoming_resets_waiting_listener, 120)
 	ASSERT_TRUE(wait_active(VT_NS_B, 1));
 	ASSERT_EQ(0, vt_ctl(VT_NS_B, "disable incoming"));
 	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, NULL, 6631, 1, 0));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(-ETIMEDOUT, e->res->accept_rc);
 	EXPECT_TRUE(untouched(e->dst, PAGES * PG));
 	EXPECT_TRUE(src_intact(e->src));
@@ -550,7 +541,7 @@ TEST_F_TIMEOUT(ctl, network_list_refuses_before_any_byte, 180)
 
 	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, VT_ADDR6_B, 6632, 1, 0));
 	EXPECT_EQ(3, host_num(VT_NS_B, "refused-network"));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(-ETIMEDOUT, e->res->accept_rc);
 	EXPECT_TRUE(untouched(e->dst, PAGES * PG));
 	EXPECT_TRUE(src_intact(e->src));
@@ -562,7 +553,7 @@ TEST_F_TIMEOUT(ctl, network_list_refuses_before_any_byte, 180)
 	pid = dest_start(e->dst, 6633, 10000, e->res);
 	ASSERT_LE(0, pid);
 	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, VT_ADDR6_B, 6633, 1, 0));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(4, host_num(VT_NS_B, "refused-network"));
 
 	/* networks any: the list is kept but not enforced. */
@@ -592,7 +583,7 @@ TEST_F_TIMEOUT(ctl, port_setting, 120)
 	EXPECT_TRUE(has(out, "\"peer\":\"10.77.0.2\",\"peer-port\":6640")) TH_LOG("%s", out);
 	ASSERT_EQ(0, vt_send_dirty(e->fd, 1, 0, PAGES, NULL, NULL));
 	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_FINISH, NULL));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(0, e->res->accept_rc);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, e->res->end_type);
 	EXPECT_EQ(0, memcmp(e->src, e->dst, PAGES * PG));
@@ -664,8 +655,8 @@ TEST_F_TIMEOUT(ctl, max_migrations_busy_at_once, 180)
 	ASSERT_EQ(0, vt_send_dirty(fd2, 1, 0, PAGES, NULL, NULL));
 	ASSERT_EQ(0, vt_ioctl(fd2, VMMIG_IOC_FINISH, NULL));
 	close(fd2);
-	ASSERT_EQ(0, dest_wait(p1));
-	ASSERT_EQ(0, dest_wait(p2));
+	ASSERT_EQ(0, vt_wait_exit(p1));
+	ASSERT_EQ(0, vt_wait_exit(p2));
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, e->res->end_type);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, res2->end_type);
 	EXPECT_EQ(0, memcmp(e->src, e->dst, PAGES * PG));
@@ -674,7 +665,7 @@ TEST_F_TIMEOUT(ctl, max_migrations_busy_at_once, 180)
 	/* Finished sessions still open are not counted. */
 	p3 = dest_start(dst2, 6651, 200, res2);
 	ASSERT_LE(0, p3);
-	ASSERT_EQ(0, dest_wait(p3));
+	ASSERT_EQ(0, vt_wait_exit(p3));
 	EXPECT_EQ(-ETIMEDOUT, res2->accept_rc);
 	munmap(dst2, PAGES * PG);
 	munmap(res2, sizeof(*res2));
@@ -861,7 +852,7 @@ TEST_F_TIMEOUT(ctl, sessions_list, 120)
 	EXPECT_TRUE(has(out, "outgoing  active    10.77.0.2:6670")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_ABORT, NULL));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	ASSERT_EQ(0, ctl_out(NULL, out, sizeof(out), "-j sessions"));
 	EXPECT_TRUE(has(out, "\"state\":\"aborted\"")) TH_LOG("%s", out);
 	EXPECT_EQ(ECONNABORTED, json_num(out, "error"));
@@ -1028,7 +1019,7 @@ TEST_F_TIMEOUT(ctl, events, 180)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, connect_retry(e->fd, NULL, 6681, 1, 0));
 	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_ABORT, NULL));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
 	EXPECT_TRUE(has(line, "\"event\":\"started\",\"direction\":\"outgoing\""));
 	ASSERT_TRUE(mon_line(&ma, line, sizeof(line), 5000));
@@ -1062,7 +1053,7 @@ TEST_F_TIMEOUT(ctl, events, 180)
 		TH_LOG("%s", line);
 	close(fd2);
 	ASSERT_EQ(0, vt_ioctl(e->fd, VMMIG_IOC_ABORT, NULL));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	mon_drain(&mb, 300);
 
 	/* A connection from outside the networks: B says who and why. */
@@ -1071,7 +1062,7 @@ TEST_F_TIMEOUT(ctl, events, 180)
 	pid = dest_start(e->dst, 6683, 10000, e->res);
 	ASSERT_LE(0, pid);
 	EXPECT_EQ(-ECONNRESET, connect_retry(e->fd, NULL, 6683, 1, 0));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	ASSERT_TRUE(mon_line(&mb, line, sizeof(line), 5000));
 	EXPECT_TRUE(has_seq(line, "{\"event\":\"refused\",\"direction\":\"incoming\",",
 			    "\"peer\":\"10.77.0.1\",\"peer-port\":", "\"error\":111,\"message\":",
@@ -1534,7 +1525,7 @@ TEST_F_TIMEOUT(ctl, unknown_peer_is_named_in_the_refusal, 180)
 	mon_stop(&mb);
 	EXPECT_EQ(1, host_num(VT_NS_B, "unknown-peer"));
 	EXPECT_EQ(0, host_num(VT_NS_B, "ok"));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(-ETIMEDOUT, e->res->accept_rc);
 	EXPECT_TRUE(untouched(e->dst, PAGES * PG));
 	EXPECT_TRUE(src_intact(e->src));

@@ -105,6 +105,16 @@ static inline int vt_enter_netns(const char *name)
 	return rc;
 }
 
+/* A child's exit status; -1 if it did not exit (killed, or not our child). */
+static inline int vt_wait_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
 static inline int vt_open(void)
 {
 	return open("/dev/" VMMIG_DEVICE_NAME, O_RDWR | O_CLOEXEC);
