@@ -72,6 +72,14 @@ int vmmig_frame_decode(const struct vmmig_wire_hdr *hdr, struct vmmig_frame *f)
 		    f->len < f->count * 2 || f->len > f->count * (2 + VMMIG_PAGE_SIZE))
 			return -EBADMSG;
 		return 0;
+	case VMMIG_FRAME_SPARSE:
+		/* the map, then 1 to @count - 1 pages (the map says which) */
+		if (f->count < 2 || f->count > VMMIG_RUN_PAGES ||
+		    f->len < VMMIG_SPARSE_MAP_LEN + VMMIG_PAGE_SIZE ||
+		    (f->len - VMMIG_SPARSE_MAP_LEN) % VMMIG_PAGE_SIZE ||
+		    (f->len - VMMIG_SPARSE_MAP_LEN) / VMMIG_PAGE_SIZE >= f->count)
+			return -EBADMSG;
+		return 0;
 	case VMMIG_FRAME_ZERO:
 		if (!f->count || f->count > VMMIG_RUN_PAGES || f->len)
 			return -EBADMSG;

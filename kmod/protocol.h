@@ -12,7 +12,7 @@
 #define VMMIG_WIRE_MAGIC	0x564d4d47	/* "VMMG" */
 #define VMMIG_WIRE_VERSION	1
 
-/* Pages in one PAGES/ZERO frame; also the unit that picks a channel. */
+/* Pages in one PAGES/ZERO/SPARSE frame; also the unit that picks a channel. */
 #define VMMIG_RUN_PAGES		64
 
 enum vmmig_frame_type {
@@ -27,6 +27,7 @@ enum vmmig_frame_type {
 	VMMIG_FRAME_ABORT,	/* session aborted, errno in @count */
 	VMMIG_FRAME_COMP,	/* @count pages from @page of @region, compressed */
 	VMMIG_FRAME_AUTH,	/* handshake proof, source first (struct vmmig_wire_auth) */
+	VMMIG_FRAME_SPARSE,	/* @count pages from @page: zero map, non-zero pages */
 	__VMMIG_FRAME_MAX,
 };
 
@@ -91,6 +92,14 @@ struct vmmig_wire_auth {
 	__be32 status;		/* 0, or the positive errno the sender refuses with */
 	u8 mac[32];		/* status 0: HMAC-SHA256 proof; else 0 */
 } __packed;
+
+/*
+ * SPARSE payload: a big-endian 64-bit map (bit i: page @page + i is zero;
+ * no bit at or past @count), then the pages whose bit is clear, in order.
+ * One frame for a run of zero and data pages interleaved, where PAGES and
+ * ZERO frames would need one frame per change.
+ */
+#define VMMIG_SPARSE_MAP_LEN	sizeof(__be64)
 
 /* A decoded header, in CPU order. */
 struct vmmig_frame {

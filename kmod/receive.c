@@ -5,6 +5,7 @@
  * notices the peer aborting or going away. Anything malformed aborts the
  * session before a byte of it is placed.
  */
+#include <linux/bitops.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -67,6 +68,41 @@ static void vmmig_place_zero(struct page *page)
 	kunmap_local(addr);
 }
 
+/*
+ * A SPARSE frame: the zero map is checked against the header before any
+ * page is touched, then the data pages are received straight into theirs
+ * and the others placed as zero pages.
+ */
+static int vmmig_rx_sparse(struct vmmig_channel *ch, const struct vmmig_frame *f,
+			   struct page **pages)
+{
+	struct page *data[VMMIG_RUN_PAGES];
+	unsigned int i, nz = 0;
+	__be64 wire_map;
+	u64 map;
+	int ret;
+
+	ret = ch->ops->recv(ch, &wire_map, sizeof(wire_map));
+	if (ret)
+		return ret;
+	map = be64_to_cpu(wire_map);
+	if ((f->count < 64 && map >> f->count) ||
+	    f->len != VMMIG_SPARSE_MAP_LEN + (f->count - hweight64(map)) * PAGE_SIZE)
+		return -EBADMSG;
+
+	for (i = 0; i < f->count; i++)
+		if (!(map & BIT_ULL(i)))
+			data[nz++] = pages[i];
+	ret = ch->ops->recv_pages(ch, data, nz);
+	if (ret)
+		return ret;
+	for (i = 0; i < f->count; i++)
+		if (map & BIT_ULL(i))
+			vmmig_place_zero(pages[i]);
+	atomic64_add(f->count - nz, &ch->sess->zero_pages);
+	return 0;
+}
+
 static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 {
 	struct vmmig_session *s = ch->sess;
@@ -86,6 +122,11 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 		atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {
 		int ret = vmmig_rx_comp(ch, f, &mem->pages[f->page]);
+
+		if (ret)
+			return ret;
+	} else if (f->type == VMMIG_FRAME_SPARSE) {
+		int ret = vmmig_rx_sparse(ch, f, &mem->pages[f->page]);
 
 		if (ret)
 			return ret;
@@ -243,6 +284,7 @@ static int vmmig_rx_frame(struct vmmig_channel *ch, const struct vmmig_frame *f)
 	case VMMIG_FRAME_PAGES:
 	case VMMIG_FRAME_ZERO:
 	case VMMIG_FRAME_COMP:
+	case VMMIG_FRAME_SPARSE:
 		return dest ? vmmig_rx_pages(ch, f) : -EPROTO;
 	case VMMIG_FRAME_BLOB:
 		return dest ? vmmig_rx_blob(ch, f) : -EPROTO;

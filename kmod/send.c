@@ -4,8 +4,9 @@
  * (VMMIG_RUN_PAGES pages, aligned) of a region always goes on the same
  * channel, so the newer copy of a page sent in two rounds can never be
  * overtaken by the older one. Each channel's tx work walks the bitmap for
- * its own chunks, in parallel; zero pages go as a header only, the others
- * are spliced into the socket.
+ * its own chunks, in parallel; a zero page costs a bit of a frame's zero
+ * map (or a header for a run of them), the others are spliced into the
+ * socket.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -30,43 +31,52 @@ static bool vmmig_page_is_zero(struct page *page)
 	return zero;
 }
 
-/* Send pages [@page, @page + @n) of @mem: ZERO and PAGES frames. */
+/*
+ * Send pages [@page, @page + @n) of @mem, one frame: ZERO if they are all
+ * zero, PAGES if none is, else SPARSE (the zero map, then the others). The
+ * data pages are spliced into the socket, not copied.
+ */
 static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
 			    u64 page, unsigned int n)
 {
+	struct vmmig_frame f = { .region = mem->id, .page = page, .count = n };
+	struct page *data[VMMIG_RUN_PAGES];
 	struct vmmig_session *s = ch->sess;
-	struct vmmig_frame f = { .region = mem->id };
-	unsigned int i = 0, j;
-	bool zero, next;
+	unsigned int i, nz = 0;
+	__be64 wire_map;
+	u64 map = 0;
 	int ret;
 
-	next = vmmig_page_is_zero(mem->pages[page]);
-	while (i < n) {
-		/* Each page is read once: @next carries over to the next frame. */
-		zero = next;
-		for (j = i + 1; j < n; j++) {
-			next = vmmig_page_is_zero(mem->pages[page + j]);
-			if (next != zero)
-				break;
-		}
-		f.type = zero ? VMMIG_FRAME_ZERO : VMMIG_FRAME_PAGES;
-		f.page = page + i;
-		f.count = j - i;
-		f.len = zero ? 0 : f.count * PAGE_SIZE;
-
-		mutex_lock(&ch->tx_lock);
-		ret = vmmig_send_frame(ch, &f, NULL, true);
-		if (!ret && !zero)
-			ret = ch->ops->send_pages(ch, &mem->pages[page + i], f.count);
-		mutex_unlock(&ch->tx_lock);
-		if (ret)
-			return ret;
-
-		atomic64_add(f.count, &s->job.pages);
-		if (zero)
-			atomic64_add(f.count, &s->job.zero_pages);
-		i = j;
+	BUILD_BUG_ON(VMMIG_RUN_PAGES > 64);
+	for (i = 0; i < n; i++) {
+		if (vmmig_page_is_zero(mem->pages[page + i]))
+			map |= BIT_ULL(i);
+		else
+			data[nz++] = mem->pages[page + i];
 	}
+	if (!nz)
+		f.type = VMMIG_FRAME_ZERO;
+	else if (nz == n)
+		f.type = VMMIG_FRAME_PAGES;
+	else
+		f.type = VMMIG_FRAME_SPARSE;
+	f.len = nz * PAGE_SIZE;
+	if (f.type == VMMIG_FRAME_SPARSE)
+		f.len += VMMIG_SPARSE_MAP_LEN;
+	wire_map = cpu_to_be64(map);
+
+	mutex_lock(&ch->tx_lock);
+	ret = vmmig_send_frame(ch, &f, NULL, true);
+	if (!ret && f.type == VMMIG_FRAME_SPARSE)
+		ret = ch->ops->send(ch, &wire_map, sizeof(wire_map), true);
+	if (!ret && nz)
+		ret = ch->ops->send_pages(ch, data, nz);
+	mutex_unlock(&ch->tx_lock);
+	if (ret)
+		return ret;
+
+	atomic64_add(n, &s->job.pages);
+	atomic64_add(n - nz, &s->job.zero_pages);
 	return 0;
 }
 

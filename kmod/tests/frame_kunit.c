@@ -21,6 +21,7 @@ struct frame_case {
 #define HELLO_MIN	((u32)sizeof(struct vmmig_wire_hello))
 #define WELCOME_LEN	((u32)sizeof(struct vmmig_wire_welcome))
 #define AUTH_LEN	((u32)sizeof(struct vmmig_wire_auth))
+#define SMAP		((u32)VMMIG_SPARSE_MAP_LEN)
 
 static const struct frame_case frame_cases[] = {
 	/* valid */
@@ -42,6 +43,8 @@ static const struct frame_case frame_cases[] = {
 	{ "comp_one",		{ VMMIG_FRAME_COMP, 3, 1, 2 + 100, 64 }, 0 },
 	{ "comp_all_zero",	{ VMMIG_FRAME_COMP, 3, 64, 128, 64 }, 0 },
 	{ "comp_all_raw",	{ VMMIG_FRAME_COMP, 3, 64, 64 * (2 + PG), 64 }, 0 },
+	{ "sparse_one_data",	{ VMMIG_FRAME_SPARSE, 3, 2, SMAP + PG, 64 }, 0 },
+	{ "sparse_one_zero",	{ VMMIG_FRAME_SPARSE, 3, 64, SMAP + 63 * PG, 0 }, 0 },
 	/* malformed type */
 	{ "type_zero",		{ 0, 0, 0, 0, 0 }, -EPROTO },
 	{ "type_past_max",	{ __VMMIG_FRAME_MAX, 0, 0, 0, 0 }, -EPROTO },
@@ -71,6 +74,13 @@ static const struct frame_case frame_cases[] = {
 	{ "comp_count_65",	{ VMMIG_FRAME_COMP, 1, 65, 130, 0 }, -EBADMSG },
 	{ "comp_no_table",	{ VMMIG_FRAME_COMP, 1, 4, 7, 0 }, -EBADMSG },
 	{ "comp_too_long",	{ VMMIG_FRAME_COMP, 1, 2, 2 * (2 + PG) + 1, 0 }, -EBADMSG },
+	{ "sparse_count_one",	{ VMMIG_FRAME_SPARSE, 1, 1, SMAP + PG, 0 }, -EBADMSG },
+	{ "sparse_count_65",	{ VMMIG_FRAME_SPARSE, 1, 65, SMAP + PG, 0 }, -EBADMSG },
+	{ "sparse_no_map",	{ VMMIG_FRAME_SPARSE, 1, 4, 2 * PG, 0 }, -EBADMSG },
+	{ "sparse_no_data",	{ VMMIG_FRAME_SPARSE, 1, 4, SMAP, 0 }, -EBADMSG },
+	{ "sparse_no_zero",	{ VMMIG_FRAME_SPARSE, 1, 4, SMAP + 4 * PG, 0 }, -EBADMSG },
+	{ "sparse_part_page",	{ VMMIG_FRAME_SPARSE, 1, 4, SMAP + PG + 1, 0 }, -EBADMSG },
+	{ "sparse_short_map",	{ VMMIG_FRAME_SPARSE, 1, 4, SMAP - 1 + PG, 0 }, -EBADMSG },
 	{ "blob_too_big",	{ VMMIG_FRAME_BLOB, 0, 0, VMMIG_MAX_BLOB + 1, 0 }, -EBADMSG },
 	{ "blob_count",		{ VMMIG_FRAME_BLOB, 0, 1, 8, 0 }, -EBADMSG },
 	{ "blob_region",	{ VMMIG_FRAME_BLOB, 1, 0, 8, 0 }, -EBADMSG },

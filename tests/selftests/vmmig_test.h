@@ -161,10 +161,6 @@ static inline int vt_connect(int fd, const char *addr, __u16 port, __u32 channel
 }
 
 /*
- * Connect, retrying while the destination is not yet accepting
- * (-ECONNREFUSED) for up to @tries * 50 ms.
- */
-/*
  * CONNECT until the destination listens: @tries of 50 ms, at least a minute
  * (a destination pinning and filling 256 MiB under a loaded TCG host is slow
  * to reach ACCEPT; a destination that never gets there still fails the test).
