@@ -15,6 +15,7 @@
 #include "vmmig.h"
 #include "compress/compress.h"
 #include "trace.h"
+#include "zero.h"
 
 /* Blobs received but not yet read by the VMM. */
 #define VMMIG_MAX_QUEUED_BLOB_BYTES	(4 * VMMIG_MAX_BLOB)
@@ -63,7 +64,7 @@ static void vmmig_place_zero(struct page *page)
 {
 	void *addr = kmap_local_page(page);
 
-	if (memchr_inv(addr, 0, PAGE_SIZE))
+	if (!vmmig_mem_page_zero(addr))
 		clear_page(addr);
 	kunmap_local(addr);
 }

@@ -16,6 +16,7 @@
 
 #include "vmmig.h"
 #include "compress/compress.h"
+#include "zero.h"
 
 unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch)
 {
@@ -25,7 +26,7 @@ unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch)
 static bool vmmig_page_is_zero(struct page *page)
 {
 	void *addr = kmap_local_page(page);
-	bool zero = !memchr_inv(addr, 0, PAGE_SIZE);
+	bool zero = vmmig_mem_page_zero(addr);
 
 	kunmap_local(addr);
 	return zero;
@@ -108,7 +109,7 @@ static int vmmig_send_comp(struct vmmig_channel *ch, struct vmmig_mem *mem,
 	for (i = 0; i < n && ret >= 0; i++) {
 		void *addr = kmap_local_page(mem->pages[page + i]);
 
-		if (!memchr_inv(addr, 0, PAGE_SIZE)) {
+		if (vmmig_mem_page_zero(addr)) {
 			ret = vmmig_comp_writer_add_zero(&w);
 			zero++;
 		} else {

@@ -13,6 +13,7 @@
 #include <kunit/visibility.h>
 
 #include "compress.h"
+#include "../zero.h"
 
 /**
  * vmmig_comp_frame_check - check a frame's table against its length
@@ -200,7 +201,7 @@ int vmmig_comp_reader_next(struct vmmig_comp_reader *r,
 		return -ENODATA;
 	len = vmmig_comp_frame_entry(r->table, r->next++);
 	/* A page that is zero already (a fresh guest) is only read, not stored. */
-	if (!len && memchr_inv(dst, 0, PAGE_SIZE))
+	if (!len && !vmmig_mem_page_zero(dst))
 		memset(dst, 0, PAGE_SIZE);
 	else if (len == PAGE_SIZE)
 		memcpy(dst, r->data, PAGE_SIZE);

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "../compress/compress.h"
+#include "../zero.h"
 
 #define SEED		0x766d6d6967ULL
 #define GUARD		0xa5
@@ -156,6 +157,26 @@ static bool compresses(const struct codec_case *c)
 }
 
 /* vmmig_comp_page() keeps what shrinks enough, and it decodes back. */
+/* The zero-page scan: one non-zero byte anywhere, in any bit, is seen. */
+static void page_zero_test(struct kunit *test)
+{
+	static const unsigned int at[] = { 0, 7, 8, 63, 64, 1000, 4032, 4095 };
+	u8 *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned int i, bit;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_TRUE(test, vmmig_mem_page_zero(page));
+	for (i = 0; i < ARRAY_SIZE(at); i++) {
+		for (bit = 0; bit < 8; bit++) {
+			page[at[i]] = 1 << bit;
+			KUNIT_EXPECT_FALSE_MSG(test, vmmig_mem_page_zero(page),
+					       "byte %u bit %u", at[i], bit);
+			page[at[i]] = 0;
+		}
+	}
+	KUNIT_EXPECT_TRUE(test, vmmig_mem_page_zero(page));
+}
+
 static void comp_page_test(struct kunit *test)
 {
 	const struct codec_case *c = test->param_value;
@@ -522,6 +543,7 @@ static void comp_level_test(struct kunit *test)
 }
 
 static struct kunit_case comp_test_cases[] = {
+	KUNIT_CASE(page_zero_test),
 	KUNIT_CASE_PARAM(comp_page_test, codec_gen_params),
 	KUNIT_CASE_PARAM(comp_codec_roundtrip_test, codec_gen_params),
 	KUNIT_CASE_PARAM(comp_bad_input_test, codec_gen_params),
