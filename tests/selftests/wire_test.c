@@ -16,6 +16,10 @@
 #include "vmmig_test.h"
 #include "kselftest_harness.h"
 
+/* The harness's 30 s is short for a first netns setup on a loaded TCG host. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 120
+
 #define REGION_ID	7
 #define REGION_PAGES	256
 #define REGION_BYTES	(REGION_PAGES * 4096UL)
