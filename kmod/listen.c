@@ -3,7 +3,9 @@
  * The destination's listener: one socket per (netns, port), alive while
  * sessions wait in ACCEPT. Its thread accepts connections, reads each one's
  * HELLO and hands the channel to the waiting session the HELLO's cookie
- * names (or, for a new cookie, to the oldest session still unbound).
+ * names (or, for a new cookie, to the oldest session still unbound). An
+ * RDMA listener on the same port (kmod/rdma/listen.c) hands its
+ * connections over the same way.
  */
 #include <linux/kthread.h>
 #include <linux/net.h>
@@ -25,6 +27,7 @@ struct vmmig_listener {
 	u16 port;
 	unsigned int users;		/* sessions waiting in ACCEPT */
 	struct socket *sock;
+	struct vmmig_rdma_listener *rdma;	/* NULL: TCP only */
 	struct task_struct *thread;
 	struct list_head waiters;	/* struct vmmig_session.accept_node */
 };
@@ -70,6 +73,7 @@ static bool vmmig_regions_match(struct vmmig_session *s,
  * 0 or the -errno the WELCOME refuses with. Caller holds vn->lock.
  */
 static int vmmig_match(struct vmmig_listener *l, struct vmmig_channel *tmp,
+		       const struct sockaddr_storage *peer,
 		       const struct vmmig_wire_hello *hello,
 		       struct vmmig_session **sessp)
 {
@@ -88,8 +92,8 @@ static int vmmig_match(struct vmmig_listener *l, struct vmmig_channel *tmp,
 		return -EPROTONOSUPPORT;
 	list_for_each_entry(s, &l->waiters, accept_node) {
 		if (s->nch && s->cookie == cookie) {
-			if (s->nch != channels || s->ch[channel].sock ||
-			    s->compression != compression)
+			if (s->nch != channels || s->ch[channel].sock || s->ch[channel].conn ||
+			    s->ch[0].ops != tmp->ops || s->compression != compression)
 				return -EPROTO;
 			*sessp = s;
 			return 0;
@@ -104,15 +108,20 @@ static int vmmig_match(struct vmmig_listener *l, struct vmmig_channel *tmp,
 	unbound->cookie = cookie;
 	unbound->nch = channels;
 	unbound->compression = compression;
-	vmmig_peer_addr(tmp->sock, &unbound->peer);
+	unbound->peer = *peer;
 	*sessp = unbound;
 	return 0;
 }
 
-static void vmmig_handshake(struct vmmig_listener *l, struct socket *sock)
+/*
+ * HELLO in, WELCOME out on a new connection of any transport. True: the
+ * connection now belongs to a session; else the caller releases it.
+ */
+bool vmmig_listen_handshake(struct vmmig_listener *l, struct vmmig_channel *tmp,
+			    const struct sockaddr_storage *peer)
 {
 	struct vmmig_net *vn = vmmig_net(l->net);
-	struct vmmig_channel tmp = { .sock = sock, .ops = &vmmig_tcp_ops };
+	bool taken = false;
 	struct vmmig_frame f = { .type = VMMIG_FRAME_WELCOME,
 				 .len = sizeof(struct vmmig_wire_welcome) };
 	struct vmmig_wire_welcome welcome = {};
@@ -122,8 +131,8 @@ static void vmmig_handshake(struct vmmig_listener *l, struct socket *sock)
 	struct vmmig_frame in;
 	int ret, status;
 
-	tmp.ops->set_timeout(&tmp, VMMIG_HANDSHAKE_TIMEOUT);
-	ret = tmp.ops->recv(&tmp, &hdr, sizeof(hdr));
+	tmp->ops->set_timeout(tmp, VMMIG_HANDSHAKE_TIMEOUT);
+	ret = tmp->ops->recv(tmp, &hdr, sizeof(hdr));
 	if (!ret)
 		ret = vmmig_frame_decode(&hdr, &in);
 	if (ret || in.type != VMMIG_FRAME_HELLO)
@@ -131,20 +140,22 @@ static void vmmig_handshake(struct vmmig_listener *l, struct socket *sock)
 	hello = kmalloc(in.len, GFP_KERNEL);
 	if (!hello)
 		goto out;
-	ret = tmp.ops->recv(&tmp, hello, in.len);
+	ret = tmp->ops->recv(tmp, hello, in.len);
 	if (ret || in.len != sizeof(*hello) +
 	    (size_t)be32_to_cpu(hello->nregions) * sizeof(struct vmmig_wire_region))
 		goto out_free;
 
 	mutex_lock(&vn->lock);
-	status = vmmig_match(l, &tmp, hello, &s);
+	status = vmmig_match(l, tmp, peer, hello, &s);
 	welcome.status = cpu_to_be32(-status);
-	ret = vmmig_send_frame(&tmp, &f, &welcome, false);
+	ret = vmmig_send_frame(tmp, &f, &welcome, false);
 	if (!ret && !status) {
 		u16 channel = be16_to_cpu(hello->channel);
 
-		s->ch[channel].sock = sock;
-		sock = NULL;
+		s->ch[channel].ops = tmp->ops;
+		s->ch[channel].sock = tmp->sock;
+		s->ch[channel].conn = tmp->conn;
+		taken = true;
 		if (++s->joined == s->nch) {
 			list_del_init(&s->accept_node);
 			WRITE_ONCE(s->accepted, true);
@@ -155,8 +166,7 @@ static void vmmig_handshake(struct vmmig_listener *l, struct socket *sock)
 out_free:
 	kfree(hello);
 out:
-	if (sock)
-		sock_release(sock);
+	return taken;
 }
 
 /*
@@ -164,12 +174,11 @@ out:
  * refused one is reset rather than closed, so that its sender fails at
  * once, whatever it has sent.
  */
-static bool vmmig_listen_allowed(struct vmmig_listener *l, struct socket *sock)
+static bool vmmig_listen_allowed(struct vmmig_listener *l, struct socket *sock,
+				 struct sockaddr_storage *peer)
 {
-	struct sockaddr_storage peer;
-
-	vmmig_peer_addr(sock, &peer);
-	if (!vmmig_peer_check(l->net, &peer))
+	vmmig_peer_addr(sock, peer);
+	if (!vmmig_peer_check(l->net, peer))
 		return true;
 	sock_no_linger(sock->sk);
 	sock_release(sock);
@@ -179,6 +188,8 @@ static bool vmmig_listen_allowed(struct vmmig_listener *l, struct socket *sock)
 static int vmmig_listener_thread(void *data)
 {
 	struct vmmig_listener *l = data;
+	struct sockaddr_storage peer;
+	struct vmmig_channel tmp;
 	struct socket *sock;
 	int ret;
 
@@ -186,8 +197,11 @@ static int vmmig_listener_thread(void *data)
 		ret = kernel_accept(l->sock, &sock, 0);
 		if (ret == -EINVAL)
 			break;		/* shut down */
-		if (!ret && vmmig_listen_allowed(l, sock))
-			vmmig_handshake(l, sock);
+		if (ret || !vmmig_listen_allowed(l, sock, &peer))
+			continue;
+		tmp = (struct vmmig_channel){ .sock = sock, .ops = &vmmig_tcp_ops };
+		if (!vmmig_listen_handshake(l, &tmp, &peer))
+			sock_release(sock);
 	}
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);
@@ -227,6 +241,13 @@ static struct vmmig_listener *vmmig_listener_create(struct net *net, u16 port)
 		ret = PTR_ERR(l->thread);
 		goto err_sock;
 	}
+	/* RDMA is an extra: without it (no rdma_cm, port taken there) TCP still works. */
+	l->rdma = vmmig_rdma_listen(net, port, l);
+	if (IS_ERR(l->rdma)) {
+		pr_info_ratelimited("vmmig: no RDMA listener on port %u: error %ld\n",
+				    port, PTR_ERR(l->rdma));
+		l->rdma = NULL;
+	}
 	return l;
 
 err_sock:
@@ -239,6 +260,7 @@ err:
 
 static void vmmig_listener_destroy(struct vmmig_listener *l)
 {
+	vmmig_rdma_listen_stop(l->rdma);
 	kernel_sock_shutdown(l->sock, SHUT_RDWR);
 	kthread_stop(l->thread);
 	sock_release(l->sock);

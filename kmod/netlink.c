@@ -109,7 +109,7 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vmmig_host h;
 
 	/* The policy checked each value alone; this is what it cannot say. */
-	if (a[VMMIG_A_HOST_PERFORMANCE] &&
+	if (!VMMIG_HAVE_RDMA && a[VMMIG_A_HOST_PERFORMANCE] &&
 	    nla_get_u32(a[VMMIG_A_HOST_PERFORMANCE]) == VMMIG_PERF_RDMA) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[VMMIG_A_HOST_PERFORMANCE],
 				    "RDMA transport not available");

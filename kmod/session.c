@@ -231,6 +231,22 @@ static int vmmig_fill_addr(const struct vmmig_connect *c, u16 port,
 	return -EINVAL;
 }
 
+/* The ops of @transport, or why this host cannot use it. */
+static int vmmig_session_transport(u32 transport, const struct vmmig_transport_ops **ops)
+{
+	int ret;
+
+	if (transport == VMMIG_TRANSPORT_TCP)
+		return 0;
+	ret = vmmig_rdma_check();
+	if (ret)
+		return ret;
+#if VMMIG_HAVE_RDMA
+	*ops = &vmmig_rdma_ops;
+#endif
+	return 0;
+}
+
 /* Source side of the handshake on one channel: HELLO, then WELCOME. */
 static int vmmig_hello(struct vmmig_session *s, struct vmmig_channel *ch)
 {
@@ -289,9 +305,12 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	unsigned int i;
 	int ret, len;
 
-	if ((c->flags & ~VMMIG_CONNECT_HOST_DEFAULTS) || c->reserved ||
+	const struct vmmig_transport_ops *ops = &vmmig_tcp_ops;
+	u32 transport = c->transport;
+
+	if ((c->flags & ~VMMIG_CONNECT_HOST_DEFAULTS) || transport >= __VMMIG_TRANSPORT_MAX ||
 	    c->channels > VMMIG_MAX_CHANNELS || (!c->channels && !host_defaults) ||
-	    (host_defaults && (c->compression || c->level)) ||
+	    (host_defaults && (c->compression || c->level || transport)) ||
 	    vmmig_comp_check(c->compression, c->level))
 		return -EINVAL;
 	len = vmmig_fill_addr(c, c->port, &ss);
@@ -310,6 +329,13 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	s->comp_level = c->level;
 	if (host_defaults && h.perf == VMMIG_PERF_COMPRESSION)
 		s->compression = h.compression;
+	if (host_defaults && h.perf == VMMIG_PERF_RDMA)
+		transport = VMMIG_TRANSPORT_RDMA;
+	ret = vmmig_session_transport(transport, &ops);
+	if (ret)
+		goto err;
+	for (i = 0; i < s->nch; i++)
+		s->ch[i].ops = ops;
 	ret = vmmig_session_comp_init(s);
 	if (ret)
 		goto err;
@@ -325,6 +351,7 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 err:
 	for (i = 0; i < s->nch; i++) {
 		s->ch[i].ops->release(&s->ch[i]);
+		s->ch[i].ops = &vmmig_tcp_ops;
 		vmmig_comp_ctx_destroy(s->ch[i].comp);
 		s->ch[i].comp = NULL;
 	}
@@ -343,7 +370,7 @@ int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
 	struct vmmig_host h;
 	int ret;
 
-	if (a->flags || a->reserved)
+	if (a->flags || a->transport)
 		return -EINVAL;
 	ret = vmmig_admit(s, VMMIG_ROLE_DESTINATION, &h);
 	if (ret)
@@ -357,6 +384,8 @@ int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
 	}
 
 	a->channels = s->nch;
+	a->transport = s->ch[0].ops == &vmmig_tcp_ops ? VMMIG_TRANSPORT_TCP
+						      : VMMIG_TRANSPORT_RDMA;
 	a->peer_family = s->peer.ss_family;
 	if (s->peer.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&s->peer;

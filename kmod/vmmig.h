@@ -69,6 +69,33 @@ struct vmmig_transport_ops {
 
 extern const struct vmmig_transport_ops vmmig_tcp_ops;
 
+/*
+ * RDMA (kmod/rdma/): built when the kernel has rdma_cm. Without it the
+ * transport is missing and asking for it fails with -EOPNOTSUPP.
+ */
+#define VMMIG_HAVE_RDMA	IS_ENABLED(CONFIG_INFINIBAND_ADDR_TRANS)
+struct vmmig_rdma_listener;
+#if VMMIG_HAVE_RDMA
+extern const struct vmmig_transport_ops vmmig_rdma_ops;
+int vmmig_rdma_init(void);
+void vmmig_rdma_exit(void);
+int vmmig_rdma_check(void);
+struct vmmig_rdma_listener *vmmig_rdma_listen(struct net *net, u16 port,
+					      struct vmmig_listener *owner);
+void vmmig_rdma_listen_stop(struct vmmig_rdma_listener *rl);
+#else
+static inline int vmmig_rdma_init(void) { return 0; }
+static inline void vmmig_rdma_exit(void) {}
+static inline int vmmig_rdma_check(void) { return -EOPNOTSUPP; }
+static inline struct vmmig_rdma_listener *vmmig_rdma_listen(struct net *net, u16 port,
+							    struct vmmig_listener *owner)
+{
+	return NULL;
+}
+
+static inline void vmmig_rdma_listen_stop(struct vmmig_rdma_listener *rl) {}
+#endif
+
 /* A registered guest RAM region, its pages pinned. */
 struct vmmig_mem {
 	u32 id;
@@ -82,7 +109,8 @@ struct vmmig_channel {
 	struct vmmig_session *sess;
 	unsigned int index;
 	const struct vmmig_transport_ops *ops;
-	struct socket *sock;
+	struct socket *sock;		/* TCP */
+	void *conn;			/* RDMA: struct vmmig_rdma_conn */
 	struct mutex tx_lock;		/* one frame at a time */
 	struct task_struct *rx_thread;
 	struct work_struct tx_work;
@@ -217,6 +245,8 @@ int vmmig_rx_thread(void *data);
 
 /* listen.c */
 int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout);
+bool vmmig_listen_handshake(struct vmmig_listener *l, struct vmmig_channel *tmp,
+			    const struct sockaddr_storage *peer);
 
 /* netns.c */
 int vmmig_netns_init(void);
