@@ -268,6 +268,19 @@ static void vmmig_listener_destroy(struct vmmig_listener *l)
 	kfree(l);
 }
 
+/* Back to NEW: the channels that joined are closed. */
+void vmmig_listen_undo(struct vmmig_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMMIG_MAX_CHANNELS; i++) {
+		s->ch[i].ops->release(&s->ch[i]);
+		s->ch[i].ops = &vmmig_tcp_ops;
+	}
+	s->nch = 0;
+	s->compression = VMMIG_COMP_NONE;
+}
+
 /*
  * Wait in ACCEPT until a source has joined with all its channels. Caller
  * holds s->lock; on success s->nch channels have sockets.
@@ -276,7 +289,6 @@ int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout)
 {
 	struct vmmig_net *vn = vmmig_net(s->net);
 	struct vmmig_listener *l, *gone = NULL;
-	unsigned int i;
 	long left;
 	int ret = 0;
 
@@ -303,10 +315,7 @@ found:
 	mutex_lock(&vn->lock);
 	if (!s->accepted) {
 		list_del_init(&s->accept_node);
-		for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
-			s->ch[i].ops->release(&s->ch[i]);
-		s->nch = 0;
-		s->compression = VMMIG_COMP_NONE;
+		vmmig_listen_undo(s);
 		ret = left < 0 ? left : -ETIMEDOUT;
 	}
 	if (!--l->users) {

@@ -25,6 +25,7 @@ enum vmmig_frame_type {
 	VMMIG_FRAME_FIN,	/* no more frames on this channel: done */
 	VMMIG_FRAME_ABORT,	/* session aborted, errno in @count */
 	VMMIG_FRAME_COMP,	/* @count pages from @page of @region, compressed */
+	VMMIG_FRAME_RDMA_KEYS,	/* dest -> source, RDMA only: @count struct vmmig_wire_rkey */
 	__VMMIG_FRAME_MAX,
 };
 
@@ -59,6 +60,19 @@ struct vmmig_wire_region {
 /* WELCOME payload */
 struct vmmig_wire_welcome {
 	__be32 status;		/* 0, or the positive errno the dest refuses with */
+} __packed;
+
+/*
+ * RDMA_KEYS payload entry: one memory region the source may RDMA WRITE
+ * into on this channel. It maps @pages pages of the channel's share of
+ * region @region (its chunks, in order), from the @first-th, at @addr.
+ */
+struct vmmig_wire_rkey {
+	__be32 region;
+	__be32 rkey;
+	__be64 addr;
+	__be32 first;
+	__be32 pages;
 } __packed;
 
 /* A decoded header, in CPU order. */

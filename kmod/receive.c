@@ -67,7 +67,7 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 		return -EBADMSG;	/* would break the ordering rule */
 
 	if (f->type == VMMIG_FRAME_ZERO) {
-		for (i = 0; i < f->count; i++)
+		for (i = 0; i < f->count && !ch->placed; i++)
 			clear_highpage(mem->pages[f->page + i]);
 		atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {

@@ -56,8 +56,9 @@ static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
 
 		mutex_lock(&ch->tx_lock);
 		ret = vmmig_send_frame(ch, &f, NULL, true);
-		if (!ret && !zero)
-			ret = ch->ops->send_pages(ch, &mem->pages[page + i], f.count);
+		if (!ret && (!zero || ch->placed))
+			ret = ch->ops->send_pages(ch, mem->id, page + i,
+						  zero ? NULL : &mem->pages[page + i], f.count);
 		mutex_unlock(&ch->tx_lock);
 		if (ret)
 			return ret;

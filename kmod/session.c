@@ -172,6 +172,25 @@ static int vmmig_session_comp_init(struct vmmig_session *s)
 	return 0;
 }
 
+/*
+ * Every channel is past the handshake: what the transport does before
+ * ACTIVE (RDMA: the destination's memory keys). Nothing is undone here.
+ */
+static int vmmig_session_ch_start(struct vmmig_session *s)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->nch; i++) {
+		if (!s->ch[i].ops->start)
+			continue;
+		ret = s->ch[i].ops->start(&s->ch[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Every channel is connected and past the handshake: go ACTIVE. */
 int vmmig_session_start(struct vmmig_session *s)
 {
@@ -346,6 +365,9 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 		if (ret)
 			goto err;
 	}
+	ret = vmmig_session_ch_start(s);
+	if (ret)
+		goto err;
 	s->peer = ss;
 	return vmmig_session_start(s);
 err:
@@ -377,6 +399,11 @@ int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
 		return ret;
 	s->role = VMMIG_ROLE_DESTINATION;
 	ret = vmmig_listen_wait(s, a->port ?: h.port, timeout);
+	if (!ret) {
+		ret = vmmig_session_ch_start(s);
+		if (ret)
+			vmmig_listen_undo(s);
+	}
 	if (ret) {
 		s->role = VMMIG_ROLE_NONE;
 		vmmig_unadmit(s);

@@ -55,12 +55,21 @@ struct vmmig_transport_ops {
 		       unsigned long timeout);
 	/* Bytes copied from @buf; @more: another frame follows at once. */
 	int (*send)(struct vmmig_channel *ch, const void *buf, size_t len, bool more);
-	/* @n whole pages, without copying them. */
-	int (*send_pages)(struct vmmig_channel *ch, struct page **pages, unsigned int n);
+	/*
+	 * @n whole pages, without copying them: pages @page.. of region
+	 * @region, for a transport that places them at the peer itself.
+	 */
+	int (*send_pages)(struct vmmig_channel *ch, u32 region, u64 page,
+			  struct page **pages, unsigned int n);
 	/* Exactly @len bytes; -ECONNRESET if the peer closed first. */
 	int (*recv)(struct vmmig_channel *ch, void *buf, size_t len);
 	/* Exactly @n whole pages, straight into them. */
 	int (*recv_pages)(struct vmmig_channel *ch, struct page **pages, unsigned int n);
+	/*
+	 * Optional: after the handshake of every channel, before the session
+	 * goes ACTIVE; both sides, the peer's start running at the same time.
+	 */
+	int (*start)(struct vmmig_channel *ch);
 	void (*set_timeout)(struct vmmig_channel *ch, unsigned long timeout);
 	/* Unblocks senders and receivers; safe from any context that may sleep. */
 	void (*shutdown)(struct vmmig_channel *ch);
@@ -117,6 +126,12 @@ struct vmmig_channel {
 	struct vmmig_comp_ctx *comp;	/* NULL: no compression */
 	u64 sync_seq;		/* source: last SYNC_ACK; dest: last SYNC */
 	bool fin;		/* dest: FIN received */
+	/*
+	 * The transport places the pages of PAGES and ZERO frames at the
+	 * peer itself (RDMA WRITE): zero runs go through send_pages() too,
+	 * with NULL pages, and the destination finds them in place.
+	 */
+	bool placed;
 };
 
 /* A destination event, queued for VMMIG_IOC_WAIT_EVENT. */
@@ -245,6 +260,7 @@ int vmmig_rx_thread(void *data);
 
 /* listen.c */
 int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout);
+void vmmig_listen_undo(struct vmmig_session *s);
 bool vmmig_listen_handshake(struct vmmig_listener *l, struct vmmig_channel *tmp,
 			    const struct sockaddr_storage *peer);
 

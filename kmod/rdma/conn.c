@@ -102,6 +102,8 @@ struct vmmig_rdma_conn *vmmig_rdma_conn_alloc(void)
 	init_waitqueue_head(&conn->wq);
 	INIT_LIST_HEAD(&conn->ready);
 	INIT_LIST_HEAD(&conn->tx_free);
+	INIT_LIST_HEAD(&conn->wr_free);
+	init_completion(&conn->reg_done);
 	conn->timeout = MAX_SCHEDULE_TIMEOUT;
 	return conn;
 }
@@ -133,6 +135,23 @@ static void vmmig_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	spin_lock_irqsave(&conn->lock, flags);
 	list_add_tail(&buf->node, &conn->tx_free);
+	if (wc->status != IB_WC_SUCCESS && !conn->error)
+		conn->error = -ECONNRESET;
+	spin_unlock_irqrestore(&conn->lock, flags);
+	wake_up_all(&conn->wq);
+}
+
+static void vmmig_rdma_write_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct vmmig_rdma_write *w = container_of(wc->wr_cqe, struct vmmig_rdma_write, cqe);
+	struct vmmig_rdma_conn *conn = w->conn;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < w->n; i++)
+		ib_dma_unmap_page(conn->id->device, w->dma[i], PAGE_SIZE, DMA_TO_DEVICE);
+	spin_lock_irqsave(&conn->lock, flags);
+	list_add_tail(&w->node, &conn->wr_free);
 	if (wc->status != IB_WC_SUCCESS && !conn->error)
 		conn->error = -ECONNRESET;
 	spin_unlock_irqrestore(&conn->lock, flags);
@@ -198,9 +217,9 @@ int vmmig_rdma_conn_setup(struct vmmig_rdma_conn *conn)
 		conn->pd = NULL;
 		return ret;
 	}
-	/* +2: the drain's marker completions (ib_drain_qp) */
-	conn->cq = ib_alloc_cq_any(dev, conn, VMMIG_RDMA_RX_BUFS + VMMIG_RDMA_TX_BUFS + 2,
-				   IB_POLL_SOFTIRQ);
+	/* +3: a REG_MR and the drain's marker completions (ib_drain_qp) */
+	conn->cq = ib_alloc_cq_any(dev, conn, VMMIG_RDMA_RX_BUFS + VMMIG_RDMA_TX_BUFS +
+				   VMMIG_RDMA_WRITES + 3, IB_POLL_SOFTIRQ);
 	if (IS_ERR(conn->cq)) {
 		ret = PTR_ERR(conn->cq);
 		conn->cq = NULL;
@@ -210,15 +229,21 @@ int vmmig_rdma_conn_setup(struct vmmig_rdma_conn *conn)
 	attr.recv_cq = conn->cq;
 	attr.qp_type = IB_QPT_RC;
 	attr.sq_sig_type = IB_SIGNAL_ALL_WR;
-	attr.cap.max_send_wr = VMMIG_RDMA_TX_BUFS + 1;
+	conn->max_sge = min_t(u32, VMMIG_RDMA_WRITE_SGES, dev->attrs.max_send_sge);
+	attr.cap.max_send_wr = VMMIG_RDMA_TX_BUFS + VMMIG_RDMA_WRITES + 2;
 	attr.cap.max_recv_wr = VMMIG_RDMA_RX_BUFS + 1;
-	attr.cap.max_send_sge = 1;
+	attr.cap.max_send_sge = conn->max_sge;
 	attr.cap.max_recv_sge = 1;
 	ret = rdma_create_qp(conn->id, conn->pd, &attr);
 	if (ret)
 		return ret;
 	conn->qp = true;
 
+	for (i = 0; i < VMMIG_RDMA_WRITES; i++) {
+		conn->wr[i].conn = conn;
+		conn->wr[i].cqe.done = vmmig_rdma_write_done;
+		list_add_tail(&conn->wr[i].node, &conn->wr_free);
+	}
 	for (i = 0; i < VMMIG_RDMA_TX_BUFS; i++) {
 		ret = vmmig_rdma_map(conn, &conn->tx[i], DMA_TO_DEVICE);
 		if (ret)
@@ -249,6 +274,7 @@ void vmmig_rdma_conn_free(struct vmmig_rdma_conn *conn)
 		ib_drain_qp(conn->id->qp);
 		rdma_destroy_qp(conn->id);
 	}
+	vmmig_rdma_mr_release(conn);
 	for (i = 0; i < VMMIG_RDMA_TX_BUFS; i++)
 		vmmig_rdma_unmap(conn, &conn->tx[i], DMA_TO_DEVICE);
 	for (i = 0; i < VMMIG_RDMA_RX_BUFS; i++)

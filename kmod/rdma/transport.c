@@ -113,13 +113,92 @@ static int vmmig_rdma_send(struct vmmig_channel *ch, const void *buf, size_t len
 	return ret;
 }
 
-static int vmmig_rdma_send_pages(struct vmmig_channel *ch, struct page **pages,
-				 unsigned int n)
+static bool vmmig_rdma_wr_free(struct vmmig_rdma_conn *conn)
+{
+	bool ret;
+
+	spin_lock_bh(&conn->lock);
+	ret = !list_empty(&conn->wr_free);
+	spin_unlock_bh(&conn->lock);
+	return ret;
+}
+
+/* One RDMA WRITE of @n pages (NULL: zero pages) to @addr at the peer. */
+static int vmmig_rdma_write(struct vmmig_channel *ch, struct page **pages,
+			    unsigned int n, u32 rkey, u64 addr)
 {
 	struct vmmig_rdma_conn *conn = ch->conn;
+	struct ib_device *dev = conn->id->device;
+	struct ib_sge sge[VMMIG_RDMA_WRITE_SGES];
+	struct ib_rdma_wr wr = {};
+	struct vmmig_rdma_write *w;
 	unsigned int i;
-	int ret = 0;
+	int ret;
 
+	ret = vmmig_rdma_wait(conn, vmmig_rdma_wr_free) ?: vmmig_rdma_error(conn);
+	if (ret)
+		return ret;
+	spin_lock_bh(&conn->lock);
+	w = list_first_entry(&conn->wr_free, struct vmmig_rdma_write, node);
+	list_del(&w->node);
+	spin_unlock_bh(&conn->lock);
+
+	for (w->n = 0; w->n < n; w->n++) {
+		struct page *page = pages ? pages[w->n] : ZERO_PAGE(0);
+
+		w->dma[w->n] = ib_dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+		if (ib_dma_mapping_error(dev, w->dma[w->n])) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		sge[w->n].addr = w->dma[w->n];
+		sge[w->n].length = PAGE_SIZE;
+		sge[w->n].lkey = conn->pd->local_dma_lkey;
+	}
+	wr.wr.opcode = IB_WR_RDMA_WRITE;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr.wr_cqe = &w->cqe;
+	wr.wr.sg_list = sge;
+	wr.wr.num_sge = n;
+	wr.remote_addr = addr;
+	wr.rkey = rkey;
+	ret = ib_post_send(conn->id->qp, &wr.wr, NULL);
+	if (ret)
+		goto err;
+	atomic64_add((u64)n * PAGE_SIZE, &ch->sess->bytes_wire);
+	return 0;
+err:
+	for (i = 0; i < w->n; i++)
+		ib_dma_unmap_page(dev, w->dma[i], PAGE_SIZE, DMA_TO_DEVICE);
+	spin_lock_bh(&conn->lock);
+	list_add_tail(&w->node, &conn->wr_free);
+	spin_unlock_bh(&conn->lock);
+	return ret;
+}
+
+/*
+ * Placed: RDMA WRITEs into the destination's pages, then the frame header
+ * already in the send buffer goes as a SEND behind them. Otherwise the
+ * pages are copied into the stream.
+ */
+static int vmmig_rdma_send_pages(struct vmmig_channel *ch, u32 region, u64 page,
+				 struct page **pages, unsigned int n)
+{
+	struct vmmig_rdma_conn *conn = ch->conn;
+	unsigned int i, k;
+	int ret = 0;
+	u32 rkey;
+	u64 addr;
+
+	if (ch->placed) {
+		ret = vmmig_rdma_rkey_find(conn, ch, region, page, n, &rkey, &addr);
+		for (i = 0; i < n && !ret; i += k) {
+			k = min(n - i, conn->max_sge);
+			ret = vmmig_rdma_write(ch, pages ? pages + i : NULL, k, rkey,
+					       addr + (u64)i * PAGE_SIZE);
+		}
+		n = 0;
+	}
 	for (i = 0; i < n && !ret; i++) {
 		void *addr = kmap_local_page(pages[i]);
 
@@ -195,6 +274,12 @@ static int vmmig_rdma_recv_pages(struct vmmig_channel *ch, struct page **pages,
 	unsigned int i;
 	int ret = 0;
 
+	if (ch->placed) {
+		/* The WRITEs before this frame's SEND have placed them. */
+		atomic64_add((u64)n * PAGE_SIZE, &ch->sess->bytes_wire);
+		return 0;
+	}
+
 	for (i = 0; i < n && !ret; i++) {
 		void *addr = kmap_local_page(pages[i]);
 
@@ -241,6 +326,7 @@ const struct vmmig_transport_ops vmmig_rdma_ops = {
 	.send_pages	= vmmig_rdma_send_pages,
 	.recv		= vmmig_rdma_recv,
 	.recv_pages	= vmmig_rdma_recv_pages,
+	.start		= vmmig_rdma_start,
 	.set_timeout	= vmmig_rdma_set_timeout,
 	.shutdown	= vmmig_rdma_shutdown,
 	.release	= vmmig_rdma_release,

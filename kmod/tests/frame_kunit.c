@@ -20,6 +20,7 @@ struct frame_case {
 #define PG	VMMIG_PAGE_SIZE
 #define HELLO_MIN	((u32)sizeof(struct vmmig_wire_hello))
 #define WELCOME_LEN	((u32)sizeof(struct vmmig_wire_welcome))
+#define RKEY_LEN	((u32)sizeof(struct vmmig_wire_rkey))
 
 static const struct frame_case frame_cases[] = {
 	/* valid */
@@ -39,6 +40,8 @@ static const struct frame_case frame_cases[] = {
 	{ "comp_one",		{ VMMIG_FRAME_COMP, 3, 1, 2 + 100, 64 }, 0 },
 	{ "comp_all_zero",	{ VMMIG_FRAME_COMP, 3, 64, 128, 64 }, 0 },
 	{ "comp_all_raw",	{ VMMIG_FRAME_COMP, 3, 64, 64 * (2 + PG), 64 }, 0 },
+	{ "rkeys_none",		{ VMMIG_FRAME_RDMA_KEYS, 0, 0, 0, 0 }, 0 },
+	{ "rkeys_two",		{ VMMIG_FRAME_RDMA_KEYS, 0, 2, 2 * RKEY_LEN, 0 }, 0 },
 	/* malformed type */
 	{ "type_zero",		{ 0, 0, 0, 0, 0 }, -EPROTO },
 	{ "type_past_max",	{ __VMMIG_FRAME_MAX, 0, 0, 0, 0 }, -EPROTO },
@@ -62,6 +65,9 @@ static const struct frame_case frame_cases[] = {
 	{ "comp_count_65",	{ VMMIG_FRAME_COMP, 1, 65, 130, 0 }, -EBADMSG },
 	{ "comp_no_table",	{ VMMIG_FRAME_COMP, 1, 4, 7, 0 }, -EBADMSG },
 	{ "comp_too_long",	{ VMMIG_FRAME_COMP, 1, 2, 2 * (2 + PG) + 1, 0 }, -EBADMSG },
+	{ "rkeys_short",	{ VMMIG_FRAME_RDMA_KEYS, 0, 2, 2 * RKEY_LEN - 1, 0 }, -EBADMSG },
+	{ "rkeys_region",	{ VMMIG_FRAME_RDMA_KEYS, 1, 1, RKEY_LEN, 0 }, -EBADMSG },
+	{ "rkeys_page",		{ VMMIG_FRAME_RDMA_KEYS, 0, 1, RKEY_LEN, 1 }, -EBADMSG },
 	{ "blob_too_big",	{ VMMIG_FRAME_BLOB, 0, 0, VMMIG_MAX_BLOB + 1, 0 }, -EBADMSG },
 	{ "blob_count",		{ VMMIG_FRAME_BLOB, 0, 1, 8, 0 }, -EBADMSG },
 	{ "blob_region",	{ VMMIG_FRAME_BLOB, 1, 0, 8, 0 }, -EBADMSG },

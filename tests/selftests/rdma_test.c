@@ -147,13 +147,17 @@ static int rig_setup(bool rxe)
 	return vt_ctl(NULL, "enable");
 }
 
-/* RDMA objects of one kind ("qp", "cq", "mr", "pd") the kernel still holds for vmmig. */
+/*
+ * RDMA objects of one kind ("qp", "cq", "mr", "pd") the kernel holds for
+ * vmmig (the QPs rdma_cm creates for it are rdma_cm's), at most 255.
+ */
 static int rdma_resources(const char *kind)
 {
+	const char *owner = strcmp(kind, "qp") ? "vmmig" : "rdma_cm";
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd),
-		 "exit $(rdma resource show %s | grep -c '\\[vmmig\\]')", kind);
+	snprintf(cmd, sizeof(cmd), "n=$(rdma resource show %s | grep -c 'comm \\[%s\\]');"
+		 "[ $n -gt 255 ] && n=255; exit $n", kind, owner);
 	return vt_sh(cmd);
 }
 
@@ -277,6 +281,15 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 900)
 				  variant->channels, variant->compression,
 				  variant->host_default ? VMMIG_CONNECT_HOST_DEFAULTS : 0));
 
+	/*
+	 * Connected: the queue pairs exist, and the destination registered
+	 * its memory for RDMA WRITE only without compression.
+	 */
+	EXPECT_LT(0, rdma_resources("qp"))
+		vt_sh("rdma resource show >&2");
+	EXPECT_EQ(!variant->compression, rdma_resources("mr") > 0)
+		vt_sh("rdma resource show mr >&2");
+
 	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, &d));
 	EXPECT_EQ(npages, d.pages);
 	sent += d.pages;
@@ -319,6 +332,129 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 900)
 	EXPECT_EQ(0, rdma_resources("pd"));
 	EXPECT_EQ(0, rdma_resources("mr"));
 	free(map);
+}
+
+/*
+ * Faults in the middle of a migration: the session aborts on both sides,
+ * the source's memory is untouched, and nothing of vmmig stays on the
+ * device.
+ */
+FIXTURE(fault) {
+	unsigned char *src;
+	unsigned char *copy;
+	unsigned char *dst;
+	struct dest_result *res;
+	size_t len;
+	int fd;
+	pid_t pid;
+};
+
+FIXTURE_VARIANT(fault) {
+	bool remove_device;	/* else: the destination process is killed */
+	__u32 compression;
+	__u16 port;
+};
+
+FIXTURE_VARIANT_ADD(fault, device_removed) { .remove_device = true, .port = 6631 };
+FIXTURE_VARIANT_ADD(fault, peer_killed) { .port = 6632 };
+FIXTURE_VARIANT_ADD(fault, peer_killed_lz4) { .compression = VMMIG_COMP_LZ4, .port = 6633 };
+
+FIXTURE_SETUP(fault)
+{
+	size_t i;
+
+	ASSERT_EQ(0, rig_setup(true));
+	self->len = 16 * MIB;
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->copy = malloc(self->len);
+	self->dst = map_shared(self->len);
+	self->res = map_shared(sizeof(*self->res));
+	ASSERT_NE(MAP_FAILED, self->src);
+	ASSERT_NE(NULL, self->copy);
+	ASSERT_NE(NULL, self->dst);
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < self->len / PG; i++)
+		fill_page(self->src, i, 0);
+	memcpy(self->copy, self->src, self->len);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	munmap(self->src, self->len);
+	free(self->copy);
+	munmap(self->dst, self->len);
+	munmap(self->res, sizeof(*self->res));
+	rig_teardown();
+}
+
+TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
+{
+	struct dest_args a = {
+		.mem = self->dst, .len = self->len, .port = variant->port, .res = self->res,
+	};
+	size_t npages = self->len / PG;
+	struct vmmig_stats st;
+	pid_t remover = 0;
+	int rc = 0, round;
+
+	ASSERT_EQ(0, vt_add_region(self->fd, 1, self->src, self->len, 0x100000));
+	self->pid = dest_start(&a);
+	ASSERT_LE(0, self->pid);
+	ASSERT_EQ(0, connect_rdma(self->fd, RIG_ADDR_B, variant->port, 2,
+				  variant->compression, 0));
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+
+	/* The fault strikes while rounds are on the wire. */
+	if (variant->remove_device) {
+		remover = fork();
+		ASSERT_LE(0, remover);
+		if (!remover)
+			_exit(vt_sh("sleep 0.3; rdma link del " RXE));
+	} else {
+		usleep(300000);
+		kill(self->pid, SIGKILL);
+	}
+	for (round = 0; round < 200 && !rc; round++) {
+		rc = vt_send_dirty(self->fd, 1, 0, npages, NULL, NULL);
+		if (!rc)
+			rc = vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL);
+	}
+	EXPECT_NE(0, rc);
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
+	/* Whichever comes first: our DEVICE_REMOVAL, or the peer's disconnect. */
+	if (variant->remove_device)
+		EXPECT_TRUE(st.error == ENODEV || st.error == ECONNRESET)
+			TH_LOG("error %d", st.error);
+	EXPECT_EQ(0, memcmp(self->src, self->copy, self->len));
+
+	close(self->fd);
+	self->fd = -1;
+	if (variant->remove_device) {
+		/* The destination sees the abort, then the removal can finish. */
+		ASSERT_EQ(0, dest_wait(self->pid));
+		self->pid = 0;
+		EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
+		ASSERT_EQ(remover, waitpid(remover, &rc, 0));
+		EXPECT_TRUE(WIFEXITED(rc) && !WEXITSTATUS(rc));
+	} else {
+		waitpid(self->pid, NULL, 0);
+		self->pid = 0;
+	}
+	EXPECT_EQ(0, rdma_resources("qp"));
+	EXPECT_EQ(0, rdma_resources("cq"));
+	EXPECT_EQ(0, rdma_resources("pd"));
+	EXPECT_EQ(0, rdma_resources("mr"));
 }
 
 /* No RDMA device on the host: CONNECT says so, and the session stays NEW. */
