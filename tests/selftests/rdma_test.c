@@ -418,8 +418,11 @@ TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
 	if (variant->remove_device) {
 		remover = fork();
 		ASSERT_LE(0, remover);
-		if (!remover)
+		if (!remover) {
+			/* Our copy of the session would keep the device busy. */
+			close(self->fd);
 			_exit(vt_sh("sleep 0.3; rdma link del " RXE));
+		}
 	} else {
 		usleep(300000);
 		kill(self->pid, SIGKILL);
