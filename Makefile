@@ -9,8 +9,14 @@
 # make check           the whole test run in the VM (same as tests/run-tests)
 # make demo            the main job (same as tests/run-demo)
 # make bench           datapath benchmark in the VM (same as tests/bench/run)
+# make fuzz            the fuzzers, fault test and soak, long, in the VM (tests/fuzz/run)
 # make dkms-install    register with DKMS, build and install for KVER (default: running kernel)
 # make dkms-uninstall  remove it from DKMS again
+# make install         tools, man pages, bash completion, systemd unit, example
+#                      config under DESTDIR/PREFIX (default /usr/local)
+# make uninstall       remove what make install installed
+# make check-man       every man page renders without a warning (man, groff, mandoc)
+# make check-tools     check-man, bash completion and install tests (on this machine)
 #
 # Modules are built in copies of the source under build/, one per kernel tree,
 # so that objects for two kernels never mix.
@@ -33,10 +39,22 @@ DKMS_SRC = $(DESTDIR)/usr/src/vmmig-$(VERSION)
 
 MODULE_SRCS := Kbuild $(shell cd $(TOP) && find kmod uapi -name '*.[ch]')
 
-.PHONY: all module userspace selftests distro-build checkpatch check-netlink netlink-gen \
-	check demo bench clean dkms-install dkms-uninstall
+# make install: the usual GNU directory variables.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# Programs make install puts in SBINDIR.
+SBIN_PROGS := userspace/vmmigctl/vmmigctl
+MAN_PAGES = $(sort $(wildcard $(TOP)/Documentation/*.[1-8]))
 
-all: check-netlink module userspace selftests
+.PHONY: all module userspace selftests distro-build checkpatch check-netlink netlink-gen \
+	check demo bench clean dkms-install dkms-uninstall install uninstall check-man \
+	check-tools
+
+all: check-netlink check-man module userspace selftests
 
 # $(call build_module,<kernel tree>,<output dir>)
 # Copies what changed, stamped now: an object built from an older copy (by a
@@ -86,6 +104,10 @@ demo:
 bench:
 	$(TOP)/tests/bench/run
 
+.PHONY: fuzz
+fuzz:
+	$(TOP)/tests/fuzz/run
+
 # DKMS builds from /usr/src/vmmig-VERSION, a copy of the module's sources.
 dkms-install:
 	@command -v dkms >/dev/null || { echo "dkms is not installed (apt-get install dkms)" >&2; exit 1; }
@@ -101,6 +123,40 @@ dkms-install:
 dkms-uninstall:
 	-dkms remove vmmig/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# Any warning fails: man and groff as man(1) runs them, and mandoc's lint.
+check-man:
+	@command -v mandoc >/dev/null || { echo "mandoc is not installed" >&2; exit 1; }
+	@fail=0; for p in $(MAN_PAGES); do \
+		out=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -l -Tutf8 -Z "$$p" 2>&1 >/dev/null; \
+		       groff -man -ww -z "$$p" 2>&1; mandoc -T lint -W warning "$$p" 2>&1); \
+		[ -z "$$out" ] || { echo "$$out" >&2; fail=1; }; \
+	done; \
+	[ $$fail = 0 ] || { echo "man pages have warnings" >&2; exit 1; }
+
+check-tools: check-man userspace
+	$(TOP)/tests/completion-test
+	$(TOP)/tests/install-test
+
+install: userspace
+	for p in $(SBIN_PROGS); do install -D -m 755 $(TOP)/$$p $(DESTDIR)$(SBINDIR)/$$(basename $$p) || exit 1; done
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; install -D -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$p) || exit 1; done
+	install -D -m 644 $(TOP)/userspace/completion/vmmigctl $(DESTDIR)$(BASHCOMPDIR)/vmmigctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $(TOP)/userspace/systemd/vmmig.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/vmmig.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/vmmig.service
+	install -D -m 644 $(TOP)/userspace/vmmigctl/vmmig.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/vmmig/vmmig.conf.example
+
+# Leaves /etc/vmmig/vmmig.conf, the administrator's, alone.
+uninstall:
+	for p in $(SBIN_PROGS); do rm -f $(DESTDIR)$(SBINDIR)/$$(basename $$p); done
+	for p in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$(basename $$p); done
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/vmmigctl $(DESTDIR)$(SYSTEMDUNITDIR)/vmmig.service \
+		$(DESTDIR)$(SYSCONFDIR)/vmmig/vmmig.conf.example
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/vmmig 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

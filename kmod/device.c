@@ -11,6 +11,7 @@
 #include <linux/uaccess.h>
 
 #include "vmmig.h"
+#include "auth.h"
 
 /* The first version of each argument struct; older callers don't exist. */
 #define VMMIG_SIZE_VER0(type)	sizeof(struct type)
@@ -76,6 +77,7 @@ union vmmig_args {
 	struct vmmig_blob blob;
 	struct vmmig_event event;
 	struct vmmig_stats stats;
+	struct vmmig_auth auth;
 };
 
 struct vmmig_ioctl {
@@ -96,6 +98,7 @@ static const struct vmmig_ioctl vmmig_ioctls[] = {
 	{ VMMIG_IOC_ABORT, 0, false },
 	{ VMMIG_IOC_WAIT_EVENT, sizeof(struct vmmig_event), true },
 	{ VMMIG_IOC_GET_STATS, sizeof(struct vmmig_stats), true },
+	{ VMMIG_IOC_SET_AUTH, sizeof(struct vmmig_auth), false },
 };
 
 /* Match type, number and direction; the size bits may grow with the struct. */
@@ -142,8 +145,11 @@ static long vmmig_dispatch(struct vmmig_session *s, unsigned int cmd,
 	case VMMIG_IOC_ABORT:
 		ret = vmmig_need(s, VMMIG_STATE_ACTIVE, s->role);
 		if (!ret)
-			vmmig_session_abort(s, ECONNABORTED, true);
+			vmmig_session_abort(s, ECONNABORTED, true, "ABORT by the VMM");
 		return ret;
+	case VMMIG_IOC_SET_AUTH:
+		return vmmig_need(s, VMMIG_STATE_NEW, VMMIG_ROLE_NONE) ?:
+		       vmmig_session_set_auth(s, &a->auth);
 	case VMMIG_IOC_WAIT_EVENT:
 		if (s->role != VMMIG_ROLE_DESTINATION || s->state == VMMIG_STATE_NEW)
 			return -EBADFD;
@@ -192,7 +198,7 @@ static long vmmig_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	    vmmig_copy_out(uarg, a, io->size, usize))
 		ret = -EFAULT;
 out:
-	kfree(a);
+	kfree_sensitive(a);	/* SET_AUTH's key */
 	return ret;
 }
 

@@ -52,7 +52,13 @@ int vmmig_frame_decode(const struct vmmig_wire_hdr *hdr, struct vmmig_frame *f)
 			return -EBADMSG;
 		return 0;
 	case VMMIG_FRAME_WELCOME:
-		if (f->len != sizeof(struct vmmig_wire_welcome) || f->count || f->region)
+		if ((f->len != sizeof(struct vmmig_wire_welcome) &&
+		     f->len != VMMIG_WELCOME_AUTH_LEN) || f->count || f->region)
+			return -EBADMSG;
+		return 0;
+	case VMMIG_FRAME_AUTH:
+		if (f->len != sizeof(struct vmmig_wire_auth) || f->count || f->region ||
+		    f->page)
 			return -EBADMSG;
 		return 0;
 	case VMMIG_FRAME_PAGES:

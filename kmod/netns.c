@@ -53,7 +53,7 @@ static int __net_init vmmig_net_init(struct net *net)
 	vn->nets_gen = 1;
 	vn->sessions_gen = 1;
 	INIT_LIST_HEAD(&vn->sessions);
-	return 0;
+	return vmmig_auth_net_init(&vn->auth);
 }
 
 static void __net_exit vmmig_net_exit(struct net *net)
@@ -63,6 +63,7 @@ static void __net_exit vmmig_net_exit(struct net *net)
 	/* Listeners and sessions hold a reference on their namespace. */
 	WARN_ON_ONCE(!list_empty(&vn->listeners));
 	WARN_ON_ONCE(!list_empty(&vn->sessions));
+	vmmig_auth_net_exit(&vn->auth);
 	mutex_destroy(&vn->cfg_lock);
 	mutex_destroy(&vn->lock);
 }

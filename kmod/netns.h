@@ -5,8 +5,16 @@
  * Locking: @lock guards the listeners and their waiters (listen.c).
  * @cfg_lock guards the host settings, the network list, the session list
  * and each listed session's @admitted; nothing else is taken under it but
- * the sessions' own atomics and READ_ONCE fields. The two are never
- * nested.
+ * the sessions' own atomics and READ_ONCE fields, and @auth.lock. The two
+ * are never nested.
+ *
+ * The authentication settings (@auth, auth.h) are the one part of the
+ * host settings that is not a plain struct: an immutable, reference-counted
+ * config whose pointer @auth.lock guards. Every writer (netlink SET and
+ * the peer commands) holds @cfg_lock around its edit and commit, so that a
+ * SET that changes both host and auth settings is all or nothing and two
+ * writers never race; readers (a handshake, CONNECT) take a reference
+ * under @auth.lock alone, a leaf lock, from any context that may sleep.
  */
 #ifndef _VMMIG_NETNS_H
 #define _VMMIG_NETNS_H
@@ -40,6 +48,8 @@ struct vmmig_host {
 	u32 max_migrations;
 };
 
+#include "auth.h"
+
 struct vmmig_net {
 	struct mutex lock;		/* guards listeners and their waiters */
 	struct list_head listeners;
@@ -55,6 +65,7 @@ struct vmmig_net {
 	atomic64_t refused_network;
 	atomic64_t refused_disabled;
 	atomic64_t refused_busy;
+	struct vmmig_auth_net auth;	/* the host's authentication settings */
 };
 
 #endif /* _VMMIG_NETNS_H */

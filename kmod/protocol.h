@@ -7,6 +7,7 @@
 #define _VMMIG_PROTOCOL_H
 
 #include <linux/types.h>
+#include <linux/vmmig.h>
 
 #define VMMIG_WIRE_MAGIC	0x564d4d47	/* "VMMG" */
 #define VMMIG_WIRE_VERSION	1
@@ -25,6 +26,7 @@ enum vmmig_frame_type {
 	VMMIG_FRAME_FIN,	/* no more frames on this channel: done */
 	VMMIG_FRAME_ABORT,	/* session aborted, errno in @count */
 	VMMIG_FRAME_COMP,	/* @count pages from @page of @region, compressed */
+	VMMIG_FRAME_AUTH,	/* handshake proof, source first (struct vmmig_wire_auth) */
 	VMMIG_FRAME_RDMA_KEYS,	/* dest -> source, RDMA only: @count struct vmmig_wire_rkey */
 	__VMMIG_FRAME_MAX,
 };
@@ -41,15 +43,29 @@ struct vmmig_wire_hdr {
 	__be64 page;
 } __packed;
 
-/* HELLO payload: this, then @nregions struct vmmig_wire_region. */
+/*
+ * HELLO payload: this, then @nregions struct vmmig_wire_region, then, if
+ * @auth is not 0, struct vmmig_wire_keys.
+ */
 struct vmmig_wire_hello {
 	__be64 cookie;		/* random, the same on every channel of a session */
 	__be16 channel;		/* this channel's index */
 	__be16 channels;	/* how many the session has */
 	__be32 nregions;
 	__be32 compression;	/* enum vmmig_comp of the COMP frames */
-	__be32 reserved;	/* must be 0 */
+	__be32 auth;		/* 0: none; else VMMIG_WIRE_AUTH_* */
 } __packed;
+
+/*
+ * HELLO's @auth: the handshake version, the mode and the encryption flag.
+ * Zero for mode NONE, so that a source without authentication sends what
+ * the first version of the protocol sent.
+ */
+#define VMMIG_WIRE_AUTH_VERSION		1
+#define VMMIG_WIRE_AUTH_MODE(a)		((a) & 0xff)
+#define VMMIG_WIRE_AUTH_ENCRYPT		0x100
+#define VMMIG_WIRE_AUTH_VER(a)		((a) >> 16)
+#define VMMIG_WIRE_AUTH_KNOWN		(0xffff00ffU | VMMIG_WIRE_AUTH_ENCRYPT)
 
 struct vmmig_wire_region {
 	__be32 id;
@@ -57,9 +73,24 @@ struct vmmig_wire_region {
 	__be64 pages;
 } __packed;
 
-/* WELCOME payload */
+#define VMMIG_NONCE_LEN		32
+
+/* One side's handshake values: in HELLO after the regions, in WELCOME. */
+struct vmmig_wire_keys {
+	u8 nonce[VMMIG_NONCE_LEN];
+	u8 ephemeral[VMMIG_KEY_LEN];	/* X25519 public key, fresh per channel */
+	u8 static_key[VMMIG_KEY_LEN];	/* KEYPAIR: the host's public key; else 0 */
+} __packed;
+
+/* WELCOME payload; with authentication, followed by struct vmmig_wire_keys. */
 struct vmmig_wire_welcome {
 	__be32 status;		/* 0, or the positive errno the dest refuses with */
+} __packed;
+
+/* AUTH payload: the source's proof, then the destination's answer. */
+struct vmmig_wire_auth {
+	__be32 status;		/* 0, or the positive errno the sender refuses with */
+	u8 mac[32];		/* status 0: HMAC-SHA256 proof; else 0 */
 } __packed;
 
 /*
@@ -85,7 +116,10 @@ struct vmmig_frame {
 };
 
 #define VMMIG_HELLO_MAX_LEN	(sizeof(struct vmmig_wire_hello) + \
-				 VMMIG_MAX_REGIONS * sizeof(struct vmmig_wire_region))
+				 VMMIG_MAX_REGIONS * sizeof(struct vmmig_wire_region) + \
+				 sizeof(struct vmmig_wire_keys))
+#define VMMIG_WELCOME_AUTH_LEN	(sizeof(struct vmmig_wire_welcome) + \
+				 sizeof(struct vmmig_wire_keys))
 
 void vmmig_frame_encode(struct vmmig_wire_hdr *hdr, const struct vmmig_frame *f);
 int vmmig_frame_decode(const struct vmmig_wire_hdr *hdr, struct vmmig_frame *f);

@@ -13,6 +13,7 @@
 
 #include "vmmig.h"
 #include "compress/compress.h"
+#include "trace.h"
 
 /* Blobs received but not yet read by the VMM. */
 #define VMMIG_MAX_QUEUED_BLOB_BYTES	(4 * VMMIG_MAX_BLOB)
@@ -53,6 +54,19 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 	return 0;
 }
 
+/*
+ * A destination page that is zero already (every page of a fresh guest in
+ * the first round) is only read: clearing it would dirty it for nothing.
+ */
+static void vmmig_place_zero(struct page *page)
+{
+	void *addr = kmap_local_page(page);
+
+	if (memchr_inv(addr, 0, PAGE_SIZE))
+		clear_page(addr);
+	kunmap_local(addr);
+}
+
 static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 {
 	struct vmmig_session *s = ch->sess;
@@ -68,7 +82,7 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 
 	if (f->type == VMMIG_FRAME_ZERO) {
 		for (i = 0; i < f->count && !ch->placed; i++)
-			clear_highpage(mem->pages[f->page + i]);
+			vmmig_place_zero(mem->pages[f->page + i]);
 		atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {
 		int ret = vmmig_rx_comp(ch, f, &mem->pages[f->page]);
@@ -132,7 +146,9 @@ static int vmmig_rx_sync(struct vmmig_channel *ch, const struct vmmig_frame *f)
 	struct vmmig_session *s = ch->sess;
 	struct vmmig_frame ack = { .type = VMMIG_FRAME_SYNC_ACK, .page = f->page };
 	struct vmmig_ev *ev = NULL;
-	u64 reached = U64_MAX;
+	struct vmmig_round done;
+	u64 reached = U64_MAX, ns = 0;
+	bool ended = false;
 	unsigned int i;
 	int ret;
 
@@ -156,8 +172,12 @@ static int vmmig_rx_sync(struct vmmig_channel *ch, const struct vmmig_frame *f)
 		list_add_tail(&ev->node, &s->events);
 		ev = NULL;
 		atomic64_inc(&s->rounds);
+		ns = vmmig_round_next(s, &done);
+		ended = true;
 	}
 	spin_unlock_bh(&s->ev_lock);
+	if (ended)
+		trace_vmmig_round_end(s, &done, reached, ns);
 	kfree(ev);
 	wake_up_all(&s->wq);
 	return 0;
@@ -182,9 +202,31 @@ static int vmmig_rx_fin(struct vmmig_channel *ch)
 	}
 	spin_unlock_bh(&s->ev_lock);
 	wake_up_all(&s->wq);
-	if (done)
+	if (done) {
+		trace_vmmig_session_end(s);
 		vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0);
+	}
 	return 0;
+}
+
+/* Why a receive error ends the session, for the vmmig_abort tracepoint. */
+static const char *vmmig_rx_why(int err)
+{
+	switch (err) {
+	case -ECONNABORTED:
+		return "the peer aborted";
+	case -ECONNRESET:
+		return "the peer closed the connection";
+	case -EBADMSG:
+	case -EPROTO:
+		return "malformed or unexpected frame from the peer";
+	case -ENOBUFS:
+		return "too many blobs not yet read by the VMM";
+	case -ENOMEM:
+		return "out of memory";
+	default:
+		return "receiving failed";
+	}
 }
 
 static int vmmig_rx_frame(struct vmmig_channel *ch, const struct vmmig_frame *f)
@@ -242,7 +284,8 @@ int vmmig_rx_thread(void *data)
 	 */
 	if (READ_ONCE(s->state) == VMMIG_STATE_ACTIVE && !kthread_should_stop() &&
 	    !(ch->fin && ret == -ECONNRESET))
-		vmmig_session_abort(s, -ret, ret != -ECONNABORTED && ret != -ECONNRESET);
+		vmmig_session_abort(s, -ret, ret != -ECONNABORTED && ret != -ECONNRESET,
+				    vmmig_rx_why(ret));
 
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);

@@ -83,7 +83,12 @@ int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r)
 	ret = account_locked_vm(current->mm, npages, true);
 	if (ret)
 		return ret;
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	/*
+	 * Up to 2 GiB of page pointers for the largest region the uapi
+	 * allows: the caller's input decides the size, so a failure is its
+	 * -ENOMEM, not a kernel warning.
+	 */
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages) {
 		ret = -ENOMEM;
 		goto err_unaccount;

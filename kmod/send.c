@@ -215,6 +215,7 @@ int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d)
 		if (ret)
 			goto out;
 	}
+	vmmig_round_begin(s);
 
 	job->mem = mem;
 	job->map = map;
@@ -235,7 +236,7 @@ int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d)
 	atomic64_add(d->zero_pages, &s->zero_pages);
 	ret = job->error;
 	if (ret)
-		vmmig_session_abort(s, -ret, true);
+		vmmig_session_abort(s, -ret, true, "sending pages failed");
 out:
 	kvfree(map);
 	return ret;

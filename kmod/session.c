@@ -15,8 +15,10 @@
 #include <net/net_namespace.h>
 
 #include "vmmig.h"
+#include "auth.h"
 #include "netns.h"
 #include "compress/compress.h"
+#include "trace.h"
 
 #define VMMIG_CONNECT_TIMEOUT_MS	10000
 /* A SYNC the peer does not answer in this time ends the session. */
@@ -62,7 +64,7 @@ void vmmig_session_destroy(struct vmmig_session *s)
 	unsigned int i;
 
 	vmmig_net_del_session(s);
-	vmmig_session_abort(s, ECONNABORTED, true);
+	vmmig_session_abort(s, ECONNABORTED, true, "/dev/vmmig closed before the session ended");
 	for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
 		s->ch[i].ops->shutdown(&s->ch[i]);
 	for (i = 0; i < VMMIG_MAX_CHANNELS; i++) {
@@ -78,6 +80,7 @@ void vmmig_session_destroy(struct vmmig_session *s)
 	list_for_each_entry_safe(ev, tmp, &s->events, node)
 		vmmig_free_ev(s, ev);
 	vmmig_mem_release_all(s);
+	vmmig_auth_put(s->auth);
 	put_net(s->net);
 	mutex_destroy(&s->lock);
 	kfree(s);
@@ -110,11 +113,13 @@ int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
  * @s: the session
  * @err: why, a positive errno
  * @tell_peer: send the peer an ABORT frame first (best effort)
+ * @why: the reason for a person, in the vmmig_abort tracepoint
  *
  * Callable from any thread of the session; only the first call counts.
  * Every channel is shut down, which wakes whoever waits on it.
  */
-void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
+void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
+			 const char *why)
 {
 	struct vmmig_frame f = { .type = VMMIG_FRAME_ABORT, .count = err };
 	unsigned int i;
@@ -136,6 +141,8 @@ void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer)
 	wake_up_all(&s->wq);
 	pr_info_ratelimited("%s session aborted: error %d\n",
 			    s->role == VMMIG_ROLE_SOURCE ? "source" : "destination", -err);
+	trace_vmmig_abort(s, err, why);
+	trace_vmmig_session_end(s);
 
 	/*
 	 * ABORT on every channel, so that whichever the peer reads first ends
@@ -200,12 +207,16 @@ int vmmig_session_start(struct vmmig_session *s)
 	for (i = 0; i < s->nch; i++)
 		s->ch[i].ops->set_timeout(&s->ch[i], MAX_SCHEDULE_TIMEOUT);
 	s->start = ktime_get();
+	/* The handshake's bytes belong to no round. */
+	s->round.bytes = atomic64_read(&s->bytes_wire);
+	s->round.start = s->start;
 	/* Publishes the peer to lockless readers (netlink.c). */
 	smp_store_release(&s->state, VMMIG_STATE_ACTIVE);
+	trace_vmmig_session_start(s);
 	/* The source made its contexts before connecting. */
 	ret = s->role == VMMIG_ROLE_DESTINATION ? vmmig_session_comp_init(s) : 0;
 	if (ret) {
-		vmmig_session_abort(s, -ret, true);
+		vmmig_session_abort(s, -ret, true, "no memory for the codec contexts");
 		return ret;
 	}
 	for (i = 0; i < s->nch; i++) {
@@ -213,7 +224,7 @@ int vmmig_session_start(struct vmmig_session *s)
 
 		t = kthread_run(vmmig_rx_thread, &s->ch[i], "vmmig-rx/%u", i);
 		if (IS_ERR(t)) {
-			vmmig_session_abort(s, -PTR_ERR(t), true);
+			vmmig_session_abort(s, -PTR_ERR(t), true, "cannot start a receive thread");
 			return PTR_ERR(t);
 		}
 		s->ch[i].rx_thread = t;
@@ -250,8 +261,9 @@ static int vmmig_fill_addr(const struct vmmig_connect *c, u16 port,
 	return -EINVAL;
 }
 
-/* The ops of @transport, or why this host cannot use it. */
-static int vmmig_session_transport(u32 transport, const struct vmmig_transport_ops **ops)
+/* The ops of @transport, or why this host cannot use it with @auth. */
+static int vmmig_session_transport(u32 transport, const struct vmmig_auth_config *auth,
+				   const struct vmmig_transport_ops **ops)
 {
 	int ret;
 
@@ -260,55 +272,13 @@ static int vmmig_session_transport(u32 transport, const struct vmmig_transport_o
 	ret = vmmig_rdma_check();
 	if (ret)
 		return ret;
+	/* kTLS needs a socket: refuse rather than carry the session in the clear. */
+	if (auth->encrypt)
+		return -EPROTONOSUPPORT;
 #if VMMIG_HAVE_RDMA
 	*ops = &vmmig_rdma_ops;
 #endif
 	return 0;
-}
-
-/* Source side of the handshake on one channel: HELLO, then WELCOME. */
-static int vmmig_hello(struct vmmig_session *s, struct vmmig_channel *ch)
-{
-	size_t len = sizeof(struct vmmig_wire_hello) +
-		     s->nmems * sizeof(struct vmmig_wire_region);
-	struct vmmig_frame f = { .type = VMMIG_FRAME_HELLO, .len = len };
-	struct vmmig_wire_welcome welcome;
-	struct vmmig_wire_hello *hello;
-	struct vmmig_wire_region *reg;
-	struct vmmig_wire_hdr hdr;
-	unsigned int i;
-	int ret;
-
-	hello = kzalloc(len, GFP_KERNEL);
-	if (!hello)
-		return -ENOMEM;
-	hello->cookie = cpu_to_be64(s->cookie);
-	hello->channel = cpu_to_be16(ch->index);
-	hello->channels = cpu_to_be16(s->nch);
-	hello->nregions = cpu_to_be32(s->nmems);
-	hello->compression = cpu_to_be32(s->compression);
-	reg = (struct vmmig_wire_region *)(hello + 1);
-	for (i = 0; i < s->nmems; i++) {
-		reg[i].id = cpu_to_be32(s->mems[i].id);
-		reg[i].pages = cpu_to_be64(s->mems[i].npages);
-	}
-	ret = vmmig_send_frame(ch, &f, hello, false);
-	kfree(hello);
-	if (ret)
-		return ret;
-
-	ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
-	if (!ret)
-		ret = vmmig_frame_decode(&hdr, &f);
-	if (!ret && f.type != VMMIG_FRAME_WELCOME)
-		ret = -EPROTO;
-	if (!ret)
-		ret = ch->ops->recv(ch, &welcome, sizeof(welcome));
-	if (!ret && welcome.status) {
-		ret = be32_to_cpu(welcome.status);
-		ret = ret > 0 && ret <= MAX_ERRNO ? -ret : -EPROTO;
-	}
-	return ret;
 }
 
 /*
@@ -319,13 +289,13 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 {
 	unsigned long timeout = msecs_to_jiffies(c->timeout_ms ?: VMMIG_CONNECT_TIMEOUT_MS);
 	bool host_defaults = c->flags & VMMIG_CONNECT_HOST_DEFAULTS;
+	struct vmmig_auth_config *auth;
 	struct sockaddr_storage ss;
 	struct vmmig_host h;
-	unsigned int i;
-	int ret, len;
-
 	const struct vmmig_transport_ops *ops = &vmmig_tcp_ops;
 	u32 transport = c->transport;
+	unsigned int i;
+	int ret, len;
 
 	if ((c->flags & ~VMMIG_CONNECT_HOST_DEFAULTS) || transport >= __VMMIG_TRANSPORT_MAX ||
 	    c->channels > VMMIG_MAX_CHANNELS || (!c->channels && !host_defaults) ||
@@ -348,9 +318,11 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	s->comp_level = c->level;
 	if (host_defaults && h.perf == VMMIG_PERF_COMPRESSION)
 		s->compression = h.compression;
+	/* One set of settings for every channel, even if the host's change. */
+	auth = s->auth ? vmmig_auth_hold(s->auth) : vmmig_auth_get(&vmmig_net(s->net)->auth);
 	if (host_defaults && h.perf == VMMIG_PERF_RDMA)
 		transport = VMMIG_TRANSPORT_RDMA;
-	ret = vmmig_session_transport(transport, &ops);
+	ret = vmmig_session_transport(transport, auth, &ops);
 	if (ret)
 		goto err;
 	for (i = 0; i < s->nch; i++)
@@ -361,7 +333,7 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	for (i = 0; i < s->nch; i++) {
 		ret = s->ch[i].ops->connect(&s->ch[i], s->net, &ss, len, timeout);
 		if (!ret)
-			ret = vmmig_hello(s, &s->ch[i]);
+			ret = vmmig_hs_connect(s, &s->ch[i], auth, &ss);
 		if (ret)
 			goto err;
 	}
@@ -369,8 +341,12 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	if (ret)
 		goto err;
 	s->peer = ss;
+	s->auth_mode = auth->mode;
+	s->encrypted = auth->encrypt;
+	vmmig_auth_put(auth);
 	return vmmig_session_start(s);
 err:
+	vmmig_auth_put(auth);
 	for (i = 0; i < s->nch; i++) {
 		s->ch[i].ops->release(&s->ch[i]);
 		s->ch[i].ops = &vmmig_tcp_ops;
@@ -450,12 +426,13 @@ int vmmig_session_send_blob(struct vmmig_session *s, const struct vmmig_blob *b)
 		kvfree(data);
 		return -EFAULT;
 	}
+	vmmig_round_begin(s);
 	mutex_lock(&ch->tx_lock);
 	ret = vmmig_send_frame(ch, &f, data, false);
 	mutex_unlock(&ch->tx_lock);
 	kvfree(data);
 	if (ret) {
-		vmmig_session_abort(s, -ret, true);
+		vmmig_session_abort(s, -ret, true, "sending a blob failed");
 		return vmmig_session_err(s);
 	}
 	atomic64_inc(&s->blobs);
@@ -474,19 +451,60 @@ static bool vmmig_synced(struct vmmig_session *s, u64 seq)
 	return true;
 }
 
+/**
+ * vmmig_round_begin - the source sends the first thing of a round
+ * @s: the session, an active source; caller holds s->lock
+ */
+void vmmig_round_begin(struct vmmig_session *s)
+{
+	if (s->round.open)
+		return;
+	s->round.open = true;
+	trace_vmmig_round_start(s, atomic64_read(&s->rounds) + 1);
+}
+
+/**
+ * vmmig_round_next - a round ended: what it moved, and count the next from here
+ * @s: the session; caller holds s->lock (source) or s->ev_lock (destination)
+ * @done: filled in with the pages, zero pages and bytes of the round
+ *
+ * Return: how long the round took, in nanoseconds.
+ */
+u64 vmmig_round_next(struct vmmig_session *s, struct vmmig_round *done)
+{
+	struct vmmig_round *r = &s->round;
+	struct vmmig_round now = {
+		.pages = atomic64_read(&s->pages),
+		.zero_pages = atomic64_read(&s->zero_pages),
+		.bytes = atomic64_read(&s->bytes_wire),
+		.start = ktime_get(),
+	};
+
+	done->pages = now.pages - r->pages;
+	done->zero_pages = now.zero_pages - r->zero_pages;
+	done->bytes = now.bytes - r->bytes;
+	done->start = r->start;
+	*r = now;
+	return ktime_to_ns(ktime_sub(now.start, done->start));
+}
+
 int vmmig_session_sync(struct vmmig_session *s)
 {
 	struct vmmig_frame f = { .type = VMMIG_FRAME_SYNC, .page = ++s->sync_seq };
+	struct vmmig_round done;
 	unsigned int i;
 	long left;
+	u64 ns;
 	int ret;
 
+	/* A SYNC with nothing sent before it is a round of its own. */
+	vmmig_round_begin(s);
 	for (i = 0; i < s->nch; i++) {
 		mutex_lock(&s->ch[i].tx_lock);
 		ret = vmmig_send_frame(&s->ch[i], &f, NULL, false);
 		mutex_unlock(&s->ch[i].tx_lock);
 		if (ret) {
-			vmmig_session_abort(s, -ret, true);
+			vmmig_session_abort(s, -ret, true, "sending a SYNC failed");
 			return vmmig_session_err(s);
 		}
 	}
@@ -495,10 +513,13 @@ int vmmig_session_sync(struct vmmig_session *s)
 	if (left < 0)
 		return left;
 	if (!left)
-		vmmig_session_abort(s, ETIMEDOUT, true);
+		vmmig_session_abort(s, ETIMEDOUT, true,
+				    "the peer did not acknowledge a SYNC in 60 s");
 	if (!vmmig_active(s))
 		return vmmig_session_err(s);
-	atomic64_inc(&s->rounds);
+	ns = vmmig_round_next(s, &done);
+	s->round.open = false;
+	trace_vmmig_round_end(s, &done, atomic64_inc_return(&s->rounds), ns);
 	return 0;
 }
 
@@ -525,10 +546,13 @@ int vmmig_session_finish(struct vmmig_session *s)
 			s->state = VMMIG_STATE_ABORTED;
 			s->error = -ret;
 			spin_unlock_bh(&s->ev_lock);
+			trace_vmmig_abort(s, -ret, "sending FIN failed");
+			trace_vmmig_session_end(s);
 			vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, -ret);
 			return ret;
 		}
 	}
+	trace_vmmig_session_end(s);
 	vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0);
 	return 0;
 }
@@ -607,6 +631,10 @@ void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st)
 	st->incompressible_pages = atomic64_read(&s->incompressible_pages);
 	st->comp_bytes_in = atomic64_read(&s->comp_bytes_in);
 	st->comp_bytes_out = atomic64_read(&s->comp_bytes_out);
+	if (st->state != VMMIG_STATE_NEW) {
+		st->auth = READ_ONCE(s->auth_mode);
+		st->encrypted = READ_ONCE(s->encrypted);
+	}
 	if (start) {
 		end = st->state == VMMIG_STATE_ACTIVE ? ktime_get() : READ_ONCE(s->end);
 		ns = ktime_to_ns(ktime_sub(end, start));

@@ -12,6 +12,7 @@
 #include <net/tcp.h>
 
 #include "vmmig.h"
+#include "auth.h"
 
 /* A peer that stops acknowledging fails the session instead of hanging it. */
 #define VMMIG_TCP_USER_TIMEOUT_MS	30000
@@ -152,6 +153,13 @@ static void vmmig_tcp_set_timeout(struct vmmig_channel *ch, unsigned long timeou
 	WRITE_ONCE(ch->sock->sk->sk_rcvtimeo, timeout);
 }
 
+static int vmmig_tcp_start_encryption(struct vmmig_channel *ch,
+				      const struct vmmig_traffic_key *tx,
+				      const struct vmmig_traffic_key *rx)
+{
+	return vmmig_ktls_start(ch->sock, tx, rx);
+}
+
 static void vmmig_tcp_shutdown(struct vmmig_channel *ch)
 {
 	if (ch->sock)
@@ -173,6 +181,7 @@ const struct vmmig_transport_ops vmmig_tcp_ops = {
 	.recv		= vmmig_tcp_recv,
 	.recv_pages	= vmmig_tcp_recv_pages,
 	.set_timeout	= vmmig_tcp_set_timeout,
+	.start_encryption = vmmig_tcp_start_encryption,
 	.shutdown	= vmmig_tcp_shutdown,
 	.release	= vmmig_tcp_release,
 };

@@ -10,10 +10,15 @@
  * - struct vmmig_channel: one connection. @tx_lock keeps frames whole on
  *   the wire when two contexts send on one channel.
  * - struct vmmig_listener (listen.c): one per (netns, port) while sessions
- *   wait in ACCEPT; vmmig_net.lock guards the list and each waiter list.
+ *   wait in ACCEPT; vmmig_net.lock guards the list, each waiter list and
+ *   the handshakes in flight.
  * - Every session is on its namespace's list from open to close;
  *   vmmig_net.cfg_lock guards the list and @admitted (netns.h). A dump
  *   reads a listed session under that lock, so it cannot be freed meanwhile.
+ * - Host settings, the host's authentication settings among them, have one
+ *   writer at a time under vmmig_net.cfg_lock (netns.h). Authentication
+ *   settings (auth.h) are immutable and reference-counted; a session's own
+ *   (@auth) is set under @lock while NEW, read after.
  */
 #ifndef _VMMIG_H
 #define _VMMIG_H
@@ -39,10 +44,12 @@ struct socket;
 struct task_struct;
 struct vmmig_channel;
 struct vmmig_comp_ctx;
+struct vmmig_auth_config;
 struct vmmig_cidr;
 struct vmmig_host;
 struct vmmig_listener;
 struct vmmig_net;
+struct vmmig_traffic_key;
 
 /*
  * A transport moves frames over one channel. The session core never says
@@ -71,6 +78,9 @@ struct vmmig_transport_ops {
 	 */
 	int (*start)(struct vmmig_channel *ch);
 	void (*set_timeout)(struct vmmig_channel *ch, unsigned long timeout);
+	/* Encrypt and authenticate every byte from now on (ktls.c for TCP). */
+	int (*start_encryption)(struct vmmig_channel *ch, const struct vmmig_traffic_key *tx,
+				const struct vmmig_traffic_key *rx);
 	/* Unblocks senders and receivers; safe from any context that may sleep. */
 	void (*shutdown)(struct vmmig_channel *ch);
 	void (*release)(struct vmmig_channel *ch);
@@ -145,6 +155,20 @@ struct vmmig_ev {
 	void *data;
 };
 
+/*
+ * Where the counters of a session stood when the current round began
+ * (tracepoints, trace.h); or, handed to the round_end tracepoint, what
+ * the round moved. The source's is guarded by @lock, the destination's
+ * by @ev_lock.
+ */
+struct vmmig_round {
+	u64 pages;
+	u64 zero_pages;
+	u64 bytes;
+	ktime_t start;
+	bool open;		/* source: a send since the last SYNC */
+};
+
 /* The SEND_DIRTY call being worked on by the channels' tx works. */
 struct vmmig_send_job {
 	struct vmmig_mem *mem;
@@ -192,6 +216,12 @@ struct vmmig_session {
 	bool accepted;
 	struct sockaddr_storage peer;
 
+	/* Authentication (auth.h) */
+	struct vmmig_auth_config *auth;	/* SET_AUTH's; NULL: the host's */
+	u32 auth_mode;			/* what the handshake used */
+	bool encrypted;
+	u8 peer_key[VMMIG_KEY_LEN];	/* dest, KEYPAIR: the source's key */
+
 	atomic64_t pages;
 	atomic64_t zero_pages;
 	atomic64_t bytes_wire;
@@ -203,6 +233,7 @@ struct vmmig_session {
 	atomic64_t comp_bytes_out;
 	ktime_t start;
 	ktime_t end;
+	struct vmmig_round round;
 
 	/* The namespace's session list (netns.c) and max-migrations (policy.c) */
 	struct list_head net_node;
@@ -232,7 +263,10 @@ void vmmig_device_exit(void);
 /* session.c */
 struct vmmig_session *vmmig_session_create(void);
 void vmmig_session_destroy(struct vmmig_session *s);
-void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer);
+void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
+			 const char *why);
+void vmmig_round_begin(struct vmmig_session *s);
+u64 vmmig_round_next(struct vmmig_session *s, struct vmmig_round *done);
 void vmmig_session_post(struct vmmig_session *s, struct vmmig_ev *ev);
 int vmmig_session_start(struct vmmig_session *s);
 int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c);
@@ -261,8 +295,8 @@ int vmmig_rx_thread(void *data);
 /* listen.c */
 int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout);
 void vmmig_listen_undo(struct vmmig_session *s);
-bool vmmig_listen_handshake(struct vmmig_listener *l, struct vmmig_channel *tmp,
-			    const struct sockaddr_storage *peer);
+bool vmmig_listen_incoming(struct vmmig_listener *l, const struct vmmig_channel *ch,
+			   const struct sockaddr_storage *from);
 
 /* netns.c */
 int vmmig_netns_init(void);

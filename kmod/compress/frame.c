@@ -199,11 +199,12 @@ int vmmig_comp_reader_next(struct vmmig_comp_reader *r,
 	if (r->next >= r->npages)
 		return -ENODATA;
 	len = vmmig_comp_frame_entry(r->table, r->next++);
-	if (!len)
+	/* A page that is zero already (a fresh guest) is only read, not stored. */
+	if (!len && memchr_inv(dst, 0, PAGE_SIZE))
 		memset(dst, 0, PAGE_SIZE);
 	else if (len == PAGE_SIZE)
 		memcpy(dst, r->data, PAGE_SIZE);
-	else
+	else if (len)
 		ret = vmmig_decomp_page(ctx, r->data, len, dst);
 	r->data += len;
 	return ret;

@@ -3,9 +3,11 @@
  * The destination's RDMA listener: an rdma_cm id on the port of the TCP
  * listener it belongs to (kmod/listen.c), created and destroyed with it.
  * A connection request is checked against the host's policy before
- * anything is allocated for it; an accepted connection does the same
- * HELLO/WELCOME handshake as a TCP one, in a work of the listener's own
- * workqueue, which the listener drains before it goes.
+ * anything is allocated for it. An accepted connection then goes through
+ * the same handshake as a TCP one (kmod/listen.c, with authentication):
+ * no memory is registered for the peer before the session's start, which
+ * comes after every channel's handshake has proven the peer (mr.c). The
+ * accepts run on the listener's own workqueue, drained before it goes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,8 +40,8 @@ static void vmmig_rdma_accept_work(struct work_struct *work)
 		ret = vmmig_rdma_cm_wait(conn, VMMIG_RDMA_ACCEPT_TIMEOUT);
 	if (ret)
 		goto err;
-	if (vmmig_listen_handshake(rl->owner, &tmp, &conn->peer))
-		return;		/* the session owns it now */
+	if (vmmig_listen_incoming(rl->owner, &tmp, &conn->peer))
+		return;		/* the handshake owns it now */
 err:
 	vmmig_rdma_conn_free(conn);
 }

@@ -20,6 +20,7 @@ struct frame_case {
 #define PG	VMMIG_PAGE_SIZE
 #define HELLO_MIN	((u32)sizeof(struct vmmig_wire_hello))
 #define WELCOME_LEN	((u32)sizeof(struct vmmig_wire_welcome))
+#define AUTH_LEN	((u32)sizeof(struct vmmig_wire_auth))
 #define RKEY_LEN	((u32)sizeof(struct vmmig_wire_rkey))
 
 static const struct frame_case frame_cases[] = {
@@ -27,6 +28,8 @@ static const struct frame_case frame_cases[] = {
 	{ "hello_no_region",	{ VMMIG_FRAME_HELLO, 0, 0, HELLO_MIN, 0 }, 0 },
 	{ "hello_max",		{ VMMIG_FRAME_HELLO, 0, 0, VMMIG_HELLO_MAX_LEN, 0 }, 0 },
 	{ "welcome",		{ VMMIG_FRAME_WELCOME, 0, 0, WELCOME_LEN, 0 }, 0 },
+	{ "welcome_auth",	{ VMMIG_FRAME_WELCOME, 0, 0, VMMIG_WELCOME_AUTH_LEN, 0 }, 0 },
+	{ "auth",		{ VMMIG_FRAME_AUTH, 0, 0, AUTH_LEN, 0 }, 0 },
 	{ "pages_one",		{ VMMIG_FRAME_PAGES, 7, 1, PG, 0 }, 0 },
 	{ "pages_run",		{ VMMIG_FRAME_PAGES, 7, 64, 64 * PG, 1ULL << 40 }, 0 },
 	{ "zero_run",		{ VMMIG_FRAME_ZERO, ~0U, 64, 0, 128 }, 0 },
@@ -53,6 +56,12 @@ static const struct frame_case frame_cases[] = {
 	{ "hello_region",	{ VMMIG_FRAME_HELLO, 1, 0, HELLO_MIN, 0 }, -EBADMSG },
 	{ "welcome_short",	{ VMMIG_FRAME_WELCOME, 0, 0, WELCOME_LEN - 1, 0 }, -EBADMSG },
 	{ "welcome_long",	{ VMMIG_FRAME_WELCOME, 0, 0, WELCOME_LEN + 1, 0 }, -EBADMSG },
+	{ "welcome_auth_long",	{ VMMIG_FRAME_WELCOME, 0, 0, VMMIG_WELCOME_AUTH_LEN + 1, 0 },
+				-EBADMSG },
+	{ "auth_short",		{ VMMIG_FRAME_AUTH, 0, 0, AUTH_LEN - 1, 0 }, -EBADMSG },
+	{ "auth_long",		{ VMMIG_FRAME_AUTH, 0, 0, AUTH_LEN + 1, 0 }, -EBADMSG },
+	{ "auth_count",		{ VMMIG_FRAME_AUTH, 0, 1, AUTH_LEN, 0 }, -EBADMSG },
+	{ "auth_page",		{ VMMIG_FRAME_AUTH, 0, 0, AUTH_LEN, 1 }, -EBADMSG },
 	{ "pages_count_zero",	{ VMMIG_FRAME_PAGES, 1, 0, 0, 0 }, -EBADMSG },
 	{ "pages_count_65",	{ VMMIG_FRAME_PAGES, 1, 65, 65 * PG, 0 }, -EBADMSG },
 	{ "pages_len_short",	{ VMMIG_FRAME_PAGES, 1, 2, 2 * PG - 1, 0 }, -EBADMSG },

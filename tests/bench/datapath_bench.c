@@ -58,13 +58,8 @@
 
 #include <linux/errqueue.h>
 
-#include "vmmig_test.h"
+#include "bench.h"
 
-#define PG		4096UL
-#define MIB		(1024UL * 1024)
-#define GIB		(1024.0 * 1024 * 1024)
-
-#define MAX_RUNS	16
 #define MAX_CH		16
 #define MAX_VARIANTS	64
 #define BATCH_PAGES	128	/* QEMU multifd: 512 KiB packets of 4 KiB pages */
@@ -72,8 +67,6 @@
 #define HDR_MAGIC	0x4d464442	/* "MFDB" */
 #define PORT_MODULE	6700
 #define PORT_USER	6800
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Per-page header: the page index. count 0 is a SYNC (seq in page). */
 struct hdr_page {
@@ -111,74 +104,13 @@ static size_t len, npages;
 static struct hdr_page *hdrs_page;	/* one per page, stable for zerocopy */
 static struct hdr_batch *hdrs_batch;	/* one per unit */
 static int runs = 3, warmup = 1;
-static long clk_tck;
 
 /* ---- measurement ---- */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Busy jiffies of all CPUs: everything but idle and iowait. */
-static unsigned long long cpu_busy(void)
-{
-	unsigned long long v[10] = {0}, busy;
-	FILE *f = fopen("/proc/stat", "r");
-	int n;
-
-	if (!f)
-		return 0;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-		   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
-	fclose(f);
-	if (n < 8)
-		return 0;
-	/* user nice system [idle iowait] irq softirq steal; guest is in user */
-	busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-	return busy;
-}
-
-struct mark {
-	double t;
-	unsigned long long busy;
-};
-
-static void mark_start(struct mark *m)
-{
-	m->busy = cpu_busy();
-	m->t = now();
-}
-
 static void mark_stop(const struct mark *m, struct result *r)
 {
-	double t = now();
-	unsigned long long busy = cpu_busy();
-
-	r->wall[r->nruns] = t - m->t;
-	r->cpu[r->nruns] = (double)(busy - m->busy) / clk_tck;
+	mark_read(m, &r->wall[r->nruns], &r->cpu[r->nruns]);
 	r->nruns++;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_RUNS];
-
-	if (!n)
-		return 0;
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static void fail(struct result *r, const char *what, int err)
@@ -244,17 +176,6 @@ struct variant {
 	struct chan ch[MAX_CH];	/* userspace: the source's connections */
 };
 
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 static void memcpy_round(struct variant *v, bool timed)
 {
 	struct mark m;
@@ -271,7 +192,6 @@ static void memcpy_round(struct variant *v, bool timed)
 /* Destination host: register dst, accept, wait for the end. */
 static void module_dest(__u16 port)
 {
-	struct vmmig_event ev;
 	int fd, rc;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
@@ -287,26 +207,7 @@ static void module_dest(__u16 port)
 		fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
 		_exit(12);
 	}
-	rc = vt_accept(fd, port, 600000);
-	if (rc) {
-		fprintf(stderr, "dest: ACCEPT: %s\n", strerror(-rc));
-		_exit(13);
-	}
-	for (;;) {
-		rc = vt_wait_event(fd, &ev, NULL, 0, 0);
-		if (rc) {
-			fprintf(stderr, "dest: WAIT_EVENT: %s\n", strerror(-rc));
-			_exit(14);
-		}
-		if (ev.type == VMMIG_EVENT_FINISHED)
-			break;
-		if (ev.type == VMMIG_EVENT_ABORTED) {
-			fprintf(stderr, "dest: ABORTED: %s\n", strerror(ev.error));
-			_exit(15);
-		}
-	}
-	close(fd);
-	_exit(0);
+	bench_dest_serve(fd, port);
 }
 
 static void module_setup(struct variant *v)
@@ -387,20 +288,6 @@ static size_t hdr_size(enum kind kind)
 	return kind == K_US_PAGE ? sizeof(struct hdr_page) : sizeof(struct hdr_batch);
 }
 
-/* Drop @n bytes from the front of an iovec array. */
-static void iov_advance(struct iovec **iov, int *cnt, size_t n)
-{
-	while (*cnt && n >= (*iov)->iov_len) {
-		n -= (*iov)->iov_len;
-		(*iov)++;
-		(*cnt)--;
-	}
-	if (*cnt && n) {
-		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
-		(*iov)->iov_len -= n;
-	}
-}
-
 /* Read zerocopy completions; with @wait, block until at least one came. */
 static int zc_reap(struct chan *c, bool wait)
 {
@@ -463,32 +350,6 @@ static int send_iov(struct chan *c, struct iovec *iov, int cnt, int flags)
 		}
 		if (flags & MSG_ZEROCOPY)
 			c->zc_issued++;
-		iov_advance(&iov, &cnt, n);
-	}
-	return 0;
-}
-
-static int recv_iov(int fd, struct iovec *iov, int cnt, bool *eof)
-{
-	struct msghdr msg = {};
-	bool first = true;
-	ssize_t n;
-
-	while (cnt) {
-		msg.msg_iov = iov;
-		msg.msg_iovlen = cnt;
-		n = recvmsg(fd, &msg, MSG_WAITALL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0) {
-			if (first && eof)
-				*eof = true;
-			return first && eof ? 0 : -ECONNRESET;
-		}
-		first = false;
 		iov_advance(&iov, &cnt, n);
 	}
 	return 0;
@@ -608,28 +469,21 @@ static void *receiver(void *arg)
 
 static void user_dest(enum kind kind, unsigned int nch, __u16 port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct chan ch[MAX_CH] = {};
+	int fds[MAX_CH], rc = 0;
 	pthread_t th[MAX_CH];
 	unsigned int i;
-	int lfd, one = 1, rc = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
 	if (vt_enter_netns(VT_NS_B))
 		_exit(10);
-	inet_pton(AF_INET, VT_ADDR_B, &sa.sin_addr);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, MAX_CH)) {
-		fprintf(stderr, "user dest: listen: %s\n", strerror(errno));
+	rc = user_accept(port, fds, nch);
+	if (rc) {
+		fprintf(stderr, "user dest: listen/accept: %s\n", strerror(-rc));
 		_exit(11);
 	}
 	for (i = 0; i < nch; i++) {
-		ch[i].fd = accept(lfd, NULL, NULL);
-		if (ch[i].fd < 0) {
-			fprintf(stderr, "user dest: accept: %s\n", strerror(errno));
-			_exit(12);
-		}
+		ch[i].fd = fds[i];
 		ch[i].kind = kind;
 	}
 	for (i = 0; i < nch; i++)
@@ -642,26 +496,6 @@ static void user_dest(enum kind kind, unsigned int nch, __u16 port)
 		}
 	}
 	_exit(rc);
-}
-
-static int user_connect(__u16 port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, tries;
-
-	inet_pton(AF_INET, VT_ADDR_B, &sa.sin_addr);
-	for (tries = 0; tries < 200; tries++) {
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		if (errno != ECONNREFUSED)
-			return -errno;
-		usleep(50000);
-	}
-	return -ECONNREFUSED;
 }
 
 static void user_setup(struct variant *v)
@@ -946,7 +780,6 @@ int main(int argc, char **argv)
 		print_help(argv[0]);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	clk_tck = sysconf(_SC_CLK_TCK);
 	len = mib * MIB;
 	npages = len / PG;
 

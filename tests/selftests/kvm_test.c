@@ -137,15 +137,6 @@ static pid_t dest_start(const struct dest_args *a)
 	return pid;
 }
 
-static int dest_wait(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 /* A destination a failed test left behind. */
 static void dest_kill(pid_t pid)
 {
@@ -482,7 +473,7 @@ TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 300)
 	EXPECT_EQ(ROUNDS + 2, st.rounds);	/* round 0, ROUNDS SYNCs, FINISH's */
 
 	self->dest = 0;
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(0, self->res->accept_rc);
 	EXPECT_EQ(0, self->res->wait_rc);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
@@ -632,7 +623,7 @@ TEST_F_TIMEOUT(badmap, oversized_bitmap_rejected, 300)
 	EXPECT_EQ(ARRAY_SIZE(good), st.pages);
 
 	self->dest = 0;
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(0, self->res->accept_rc);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
 	EXPECT_EQ(ARRAY_SIZE(good), self->res->stats.pages);

@@ -15,6 +15,10 @@
 #include "vmmig_test.h"
 #include "kselftest_harness.h"
 
+/* TEST()s set up two hosts and pin memory: 30 s is short on a loaded TCG host. */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 300
+
 #define PG		4096UL
 #define MIB		(1024UL * 1024)
 
@@ -86,15 +90,6 @@ static pid_t dest_start(const struct dest_args *a)
 	if (pid == 0)
 		dest_child(a);
 	return pid;
-}
-
-static int dest_wait(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 static void *map_shared(size_t len)
@@ -268,7 +263,7 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 		EXPECT_EQ(0, st.comp_pages + st.incompressible_pages + st.comp_bytes_in);
 	}
 
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(0, self->res->accept_rc);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
 	EXPECT_EQ(5, self->res->syncs);
@@ -617,7 +612,7 @@ TEST_F(pair, bad_dirty_sends_nothing)
 	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY, &d));
 	EXPECT_EQ(1, d.pages);
 	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
-	ASSERT_EQ(0, dest_wait(self->pid));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
 	self->pid = 0;
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
 	EXPECT_EQ(0, memcmp(self->src, self->dst, PG));
@@ -638,7 +633,7 @@ TEST_F(pair, blob_limits)
 	EXPECT_EQ(-EFAULT, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
 	free(p);
 	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
-	ASSERT_EQ(0, dest_wait(self->pid));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
 	self->pid = 0;
 	EXPECT_EQ(0, self->res->blobs);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
@@ -656,7 +651,7 @@ TEST_F(pair, source_abort_reaches_destination)
 	ASSERT_EQ(0, vt_stats(self->fd, &st));
 	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
 	EXPECT_EQ(ECONNABORTED, st.error);
-	ASSERT_EQ(0, dest_wait(self->pid));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
 	self->pid = 0;
 	EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
 	EXPECT_EQ(ECONNABORTED, self->res->end_error);
@@ -669,7 +664,7 @@ TEST_F(pair, source_close_aborts_destination)
 	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL));
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, dest_wait(self->pid));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
 	self->pid = 0;
 	EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
 	EXPECT_NE(0, self->res->end_error);
@@ -798,7 +793,7 @@ TEST_F(mixed, random_pages_go_raw)
 	ASSERT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
 	ASSERT_EQ(0, vt_stats(fd, &st));
 	close(fd);
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type)
 		TH_LOG("destination: event %u, error %d, wait %d", self->res->end_type,
 		       self->res->end_error, self->res->wait_rc);
@@ -837,14 +832,14 @@ TEST(unknown_region_id_refused)
 	ASSERT_NE(NULL, dst);
 	ASSERT_NE(NULL, res);
 	a = (struct dest_args){ .mem = dst, .len = 64 * PG, .id = 2, .port = 6611,
-				.accept_ms = 3000, .res = res };
+				.accept_ms = 20000, .res = res };
 	pid = dest_start(&a);
 	ASSERT_LE(0, pid);
 	fd = vt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vt_add_region(fd, 1, src, 64 * PG, 0));
-	EXPECT_EQ(-ENXIO, vt_connect_retry(fd, NULL, 6611, 1, 40));
-	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(-ENXIO, vt_connect_retry(fd, NULL, 6611, 1, 300));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(-ETIMEDOUT, res->accept_rc);
 	close(fd);
 	vt_netns_teardown();

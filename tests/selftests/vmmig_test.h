@@ -105,6 +105,16 @@ static inline int vt_enter_netns(const char *name)
 	return rc;
 }
 
+/* A child's exit status; -1 if it did not exit (killed, or not our child). */
+static inline int vt_wait_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
 static inline int vt_open(void)
 {
 	return open("/dev/" VMMIG_DEVICE_NAME, O_RDWR | O_CLOEXEC);
@@ -154,10 +164,18 @@ static inline int vt_connect(int fd, const char *addr, __u16 port, __u32 channel
  * Connect, retrying while the destination is not yet accepting
  * (-ECONNREFUSED) for up to @tries * 50 ms.
  */
+/*
+ * CONNECT until the destination listens: @tries of 50 ms, at least a minute
+ * (a destination pinning and filling 256 MiB under a loaded TCG host is slow
+ * to reach ACCEPT; a destination that never gets there still fails the test).
+ */
 static inline int vt_connect_comp_retry(int fd, const char *addr, __u16 port,
 					__u32 channels, __u32 compression, int tries)
 {
 	int rc;
+
+	if (tries < 1200)
+		tries = 1200;
 
 	do {
 		rc = vt_connect_comp(fd, addr, port, channels, compression, 0);
@@ -215,6 +233,24 @@ static inline int vt_wait_event(int fd, struct vmmig_event *ev, void *buf,
 	ev->data = (unsigned long)buf;
 	ev->data_size = buf_size;
 	return vt_ioctl(fd, VMMIG_IOC_WAIT_EVENT, ev);
+}
+
+/* VMMIG_IOC_SET_AUTH; @peer_key NULL for PSK mode. */
+static inline int vt_set_auth(int fd, __u32 mode, __u32 flags, const __u8 *key,
+			      const __u8 *peer_key, __u32 peer_allow)
+{
+	struct vmmig_auth a = {
+		.size = sizeof(a), .flags = flags, .mode = mode, .peer_allow = peer_allow,
+	};
+	int rc;
+
+	if (key)
+		memcpy(a.key, key, VMMIG_KEY_LEN);
+	if (peer_key)
+		memcpy(a.peer_key, peer_key, VMMIG_KEY_LEN);
+	rc = vt_ioctl(fd, VMMIG_IOC_SET_AUTH, &a);
+	memset(&a, 0, sizeof(a));
+	return rc;
 }
 
 static inline int vt_stats(int fd, struct vmmig_stats *st)

@@ -20,3 +20,13 @@ vmmig_kernel_key() {
 vmmig_kernel_dir() {
 	echo "$VMMIG_CACHE/kernel-$(vmmig_src_version)-$(vmmig_kernel_key)"
 }
+
+# Under TCG the guest's TSC is the host's, but the tiny test kernel (no HPET,
+# no ACPI PM timer) calibrates it against the PIT only, which fails when the
+# host is busy: tsc_khz stays 0, and KVM in the VM then never enters a guest
+# (kvm_guest_time_update() waits for a TSC rate forever). Hand the guest
+# kernel the host's rate when the host knows it (constant TSC).
+vmmig_tsc_param() {
+	grep -qw constant_tsc /proc/cpuinfo 2>/dev/null || return 0
+	awk -F: '/^cpu MHz/ { printf "tsc_early_khz=%d\n", $2 * 1000; exit }' /proc/cpuinfo
+}

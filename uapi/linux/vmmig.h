@@ -61,8 +61,10 @@
  *	-EBUSY: the host's max-migrations are running; -ECONNREFUSED: nobody
  *	accepting there; -ECONNRESET: the peer closed the connection before
  *	the handshake completed (e.g. we are not on its migration networks,
- *	or its incoming migrations are disabled); -ETIMEDOUT; -ENXIO: the
- *	peer has no region with one of our ids, or one of a different length.
+ *	its incoming migrations are disabled, or it had too many handshakes
+ *	in flight); -ETIMEDOUT; -ENXIO: the peer has no region with one of
+ *	our ids, or one of a different length; the errors of AUTHENTICATION
+ *	below. On any error the session stays NEW.
  *
  * VMMIG_IOC_ACCEPT (struct vmmig_accept, NEW state, destination)
  *	Waits for a source to connect to @port (0: the host's port setting)
@@ -70,10 +72,11 @@
  *	signal). The module owns the listening socket (and, with rdma_cm, an
  *	RDMA listener on the same port) while at least one session waits in
  *	ACCEPT. On return the session is ACTIVE and the peer fields and
- *	@transport (the one the source chose) are filled in. -ETIMEDOUT;
- *	-EINTR; -EADDRINUSE: the port is taken by a non-vmmig socket;
- *	-EACCES: incoming migrations are disabled on this host; -EBUSY: the
- *	host's max-migrations are running; -EINVAL: @transport not 0.
+ *	@transport (the one the source chose) are filled in. A source that
+ *	fails the handshake does not end the wait. -ETIMEDOUT; -EINTR;
+ *	-EADDRINUSE: the port is taken by a non-vmmig socket; -EACCES:
+ *	incoming migrations are disabled on this host; -EBUSY: the host's
+ *	max-migrations are running; -EINVAL: @transport not 0.
  *
  * VMMIG_IOC_SEND_DIRTY (struct vmmig_dirty, ACTIVE, source)
  *	Sends every page whose bit is set in @bitmap (KVM_GET_DIRTY_LOG
@@ -109,6 +112,19 @@
  *
  * VMMIG_IOC_GET_STATS (struct vmmig_stats, any state, either side)
  *
+ * VMMIG_IOC_SET_AUTH (struct vmmig_auth, NEW state, both sides)
+ *	Gives this session its own authentication, replacing the host's
+ *	settings for it (AUTHENTICATION below): @mode PSK with the 32-byte
+ *	pre-shared key in @key, or KEYPAIR with this side's X25519 private
+ *	key in @key, the one peer public key it accepts in @peer_key and
+ *	what that peer may do in @peer_allow; VMMIG_AUTH_ENCRYPT turns on
+ *	encryption. A second call replaces the first. The key is copied and
+ *	wiped from the module's copy of the argument; it cannot be read back.
+ *	-EINVAL: @mode NONE or unknown, an all-zero @key or @peer_key, a
+ *	private key whose public key is the low-order point, @peer_key equal
+ *	to our own public key, @peer_allow empty or with unknown bits, or
+ *	@peer_key / @peer_allow set in PSK mode.
+ *
  * DIRTY BITMAPS
  * -------------
  * Exactly as KVM_GET_DIRTY_LOG returns them: one bit per 4 KiB page, in an
@@ -143,6 +159,36 @@
  * A page is always sent on the same channel (chosen from its region and
  * page index), so a page sent in two rounds lands as its newer copy.
  *
+ * AUTHENTICATION
+ * --------------
+ * Every channel is authenticated both ways in the kernel before the
+ * destination takes a page or blob from it (Documentation/security.md).
+ * A session uses the host's settings (set over netlink), or its own
+ * (VMMIG_IOC_SET_AUTH); with neither, mode NONE: no authentication.
+ *   PSK: both hosts hold the same 32-byte key; each proves it with an
+ *	HMAC-SHA256 over the handshake, which carries fresh nonces and
+ *	ephemeral X25519 keys from both sides.
+ *   KEYPAIR: each host has an X25519 key pair and a list of peer public
+ *	keys, each allowed to send migrations to this host
+ *	(VMMIG_PEER_SEND), receive them from it (VMMIG_PEER_RECEIVE), or
+ *	both. The destination accepts a source whose key is listed with
+ *	SEND; the source accepts a destination listed with RECEIVE.
+ *   VMMIG_AUTH_ENCRYPT: every channel carries kTLS (the TLS 1.3 record
+ *	layer, AES-GCM-128) with keys derived from its handshake. Needs PSK
+ *	or KEYPAIR, and both sides must agree.
+ * CONNECT fails, and nothing is sent, with:
+ *	-EKEYREJECTED: a peer's proof did not verify (a different PSK, a
+ *	forged or replayed handshake), or the two sides use different
+ *	modes (one of them none);
+ *	-ENOKEY: the peer's public key is not in the peer list (or is not
+ *	the session's @peer_key);
+ *	-EPERM: the peer is listed but not allowed this direction (the
+ *	destination needs SEND from the source, the source RECEIVE from the
+ *	destination), or not from this address;
+ *	-ENOPROTOOPT: encryption on one side only.
+ * The destination's ACCEPT is not ended by a failed handshake: it keeps
+ * waiting for a source that passes. The host counts the failures.
+ *
  * HOST SETTINGS (generic netlink family VMMIG_GENL_NAME)
  * -------------
  * Each network namespace is a host with its own settings, network list
@@ -157,6 +203,16 @@
  * VMMIG_CMD_SET_HOST (do, admin): sets the settings given, keeps the
  *	others, all or nothing. -EOPNOTSUPP "RDMA transport not available":
  *	PERFORMANCE VMMIG_PERF_RDMA with a module built without rdma_cm.
+ *	With NETWORK_LIST (a nest of
+ *	VMMIG_A_NETLIST_ENTRY nests, each with the attributes of an
+ *	ADD_NETWORK request) the network list becomes exactly those entries, in that
+ *	order, in the same all-or-nothing step: the errors of ADD_NETWORK
+ *	(for a duplicate, "network listed twice"), pointing at the entry.
+ *	With PEER_LIST (a nest of VMMIG_A_PEERLIST_ENTRY nests, each with
+ *	the attributes of an ADD_PEER request) the peer list becomes exactly
+ *	those peers, in that order, in the same step: the errors of ADD_PEER
+ *	(for a name given twice, -EEXIST "peer listed twice"), pointing at
+ *	the entry.
  * VMMIG_CMD_GET_NETWORK (dump): one message per network list entry.
  * VMMIG_CMD_ADD_NETWORK (do, admin): ADDR4 or ADDR6, and PREFIX_LEN.
  *	-EINVAL "give exactly one of addr4 and addr6", "prefix-len missing",
@@ -166,10 +222,25 @@
  * VMMIG_CMD_DEL_NETWORK (do, admin): the same attributes. -ENOENT
  *	"network not in the list", and the -EINVAL and -ERANGE of ADD.
  * VMMIG_CMD_GET_SESSION (dump): every open session of the namespace
- *	(VMMIG_A_SESS_*) with its statistics; the peer once it is known.
+ *	(VMMIG_A_SESS_*) with its statistics (those of GET_STATS); the peer
+ *	once it is known.
  * VMMIG_CMD_SESSION_EVENT, multicast group VMMIG_MCGRP_EVENTS: a session
  *	started, finished or aborted (ERROR: why), or a session or incoming
  *	connection was refused (ERROR, MESSAGE: why).
+ * VMMIG_CMD_GET_PEER (dump): the peer list, one message per peer: NAME,
+ *	FINGERPRINT, ALLOW, and ADDR4 or ADDR6 if it has one; never its key.
+ * VMMIG_CMD_ADD_PEER (do, admin): NAME, PUBLIC_KEY, ALLOW, optionally
+ *	ADDR4 or ADDR6 (the only address it may connect from or be reached
+ *	at); replaces the peer of that name if there is one. -EINVAL "peer
+ *	name missing", "peer public-key missing", "peer allow missing (send,
+ *	receive or both)", "give at most one of addr4 and addr6", "the public
+ *	key is all zero", "a peer has this host's own public key"; -EEXIST
+ *	"another peer has this public key"; -ENOSPC "the peer list is full
+ *	(256 peers)".
+ * VMMIG_CMD_DEL_PEER (do, admin): NAME. -ENOENT 'no peer named "NAME"'.
+ * A failed incoming handshake is a refused event too: MESSAGE says
+ *	"handshake from ADDR:PORT failed: REASON[, peer key FINGERPRINT]",
+ *	ERROR the errno of AUTHENTICATION above.
  *
  * The settings, and what they change:
  * INCOMING, OUTGOING (both 0 at first): ACCEPT with incoming disabled and
@@ -186,6 +257,21 @@
  *	CONNECT/ACCEPT, both directions together. One more fails at once
  *	with -EBUSY and a refused event "maximum concurrent migrations
  *	reached (N)".
+ * AUTH_MODE (VMMIG_AUTH_NONE), PSK, PRIVATE_KEY, ENCRYPTION (0): what a
+ *	session without VMMIG_IOC_SET_AUTH uses (AUTHENTICATION above), on
+ *	the channels that start after the change. PSK and PRIVATE_KEY are
+ *	write only: GET_HOST gives PSK_FINGERPRINT, and PUBLIC_KEY with
+ *	PUBLIC_KEY_FINGERPRINT. A SET that leaves the mode without its key,
+ *	or encryption on without a mode, is refused whole: -EINVAL "psk mode
+ *	needs a pre-shared key", "keypair mode needs this host's private
+ *	key", "encryption needs an authentication mode (psk or keypair)",
+ *	"the pre-shared key is all zero", "the private key is all zero";
+ *	-ERANGE for a key that is not VMMIG_KEY_LEN bytes.
+ * HANDSHAKE_TIMEOUT_MS (5000, 100..60000; -ERANGE "the handshake timeout
+ *	is 100 to 60000 ms"), MAX_HANDSHAKES (16, 1..1024): each incoming
+ *	handshake must end within the timeout; past MAX_HANDSHAKES in flight
+ *	on a port, a new connection is reset at once.
+ * HS_OK .. HS_BUSY (read only): incoming handshakes by outcome.
  * PERFORMANCE (VMMIG_PERF_COMPRESSION), CHANNELS (VMMIG_DEFAULT_CHANNELS),
  *	COMPRESSION (VMMIG_COMP_LZ4): what CONNECT with
  *	VMMIG_CONNECT_HOST_DEFAULTS uses: tcp is VMMIG_COMP_NONE,
@@ -347,6 +433,33 @@ struct vmmig_stats {
 	__u64 incompressible_pages; /* pages that went as they are */
 	__u64 comp_bytes_in;	/* their bytes before */
 	__u64 comp_bytes_out;	/* and on the wire (payload, headers excluded) */
+	__u32 auth;		/* enum vmmig_auth_mode the session used */
+	__u32 encrypted;	/* 1: its channels carry kTLS */
+};
+
+enum vmmig_auth_mode {
+	VMMIG_AUTH_NONE = 0,
+	VMMIG_AUTH_PSK,
+	VMMIG_AUTH_KEYPAIR,
+	__VMMIG_AUTH_MAX,
+};
+
+#define VMMIG_KEY_LEN		32	/* PSK, X25519 private and public keys */
+#define VMMIG_MAX_PEERS		256	/* entries in a host's peer list */
+
+/* What a peer in a KEYPAIR peer list may do. */
+#define VMMIG_PEER_SEND		0x1	/* send migrations to this host */
+#define VMMIG_PEER_RECEIVE	0x2	/* receive migrations from this host */
+
+#define VMMIG_AUTH_ENCRYPT	0x1	/* kTLS on every channel */
+
+struct vmmig_auth {
+	__u32 size;
+	__u32 flags;		/* VMMIG_AUTH_* */
+	__u32 mode;		/* enum vmmig_auth_mode: PSK or KEYPAIR */
+	__u32 peer_allow;	/* KEYPAIR: VMMIG_PEER_*; PSK: 0 */
+	__u8 key[VMMIG_KEY_LEN];	/* PSK, or our X25519 private key */
+	__u8 peer_key[VMMIG_KEY_LEN];	/* KEYPAIR: the peer's public key */
 };
 
 #define VMMIG_IOC_TYPE		0xB9
@@ -362,6 +475,7 @@ struct vmmig_stats {
 #define VMMIG_IOC_ABORT		_IO(VMMIG_IOC_TYPE, 0x08)
 #define VMMIG_IOC_WAIT_EVENT	_IOWR(VMMIG_IOC_TYPE, 0x09, struct vmmig_event)
 #define VMMIG_IOC_GET_STATS	_IOWR(VMMIG_IOC_TYPE, 0x0a, struct vmmig_stats)
+#define VMMIG_IOC_SET_AUTH	_IOW(VMMIG_IOC_TYPE, 0x0b, struct vmmig_auth)
 
 /* Generic netlink: HOST SETTINGS above, Documentation/netlink/vmmig.yaml. */
 #define VMMIG_GENL_NAME		"vmmig"
@@ -408,6 +522,27 @@ enum vmmig_host_attr {
 	VMMIG_A_HOST_REFUSED_DISABLED,	/* u64, read only */
 	VMMIG_A_HOST_REFUSED_BUSY,	/* u64, read only */
 	VMMIG_A_HOST_PAD,
+	VMMIG_A_HOST_AUTH_MODE,		/* u32 enum vmmig_auth_mode */
+	VMMIG_A_HOST_PSK,		/* VMMIG_KEY_LEN bytes, write only */
+	VMMIG_A_HOST_PRIVATE_KEY,	/* VMMIG_KEY_LEN bytes, write only */
+	VMMIG_A_HOST_PUBLIC_KEY,	/* VMMIG_KEY_LEN bytes, read only */
+	VMMIG_A_HOST_PSK_FINGERPRINT,	/* string, read only */
+	VMMIG_A_HOST_PUBLIC_KEY_FINGERPRINT,	/* string, read only */
+	VMMIG_A_HOST_ENCRYPTION,	/* u8 0/1 */
+	VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS,	/* u32 100..60000 */
+	VMMIG_A_HOST_MAX_HANDSHAKES,	/* u32 1..1024 */
+	VMMIG_A_HOST_HS_OK,		/* u64 handshake counters, read only */
+	VMMIG_A_HOST_HS_BAD_KEY,
+	VMMIG_A_HOST_HS_MODE_MISMATCH,
+	VMMIG_A_HOST_HS_UNKNOWN_PEER,
+	VMMIG_A_HOST_HS_NOT_ALLOWED,
+	VMMIG_A_HOST_HS_ENCRYPT_MISMATCH,
+	VMMIG_A_HOST_HS_REFUSED,
+	VMMIG_A_HOST_HS_PROTOCOL,
+	VMMIG_A_HOST_HS_TIMEOUT,
+	VMMIG_A_HOST_HS_BUSY,
+	VMMIG_A_HOST_NETWORK_LIST,	/* nest: enum vmmig_netlist_attr; SET only */
+	VMMIG_A_HOST_PEER_LIST,		/* nest: enum vmmig_peerlist_attr; SET only */
 
 	__VMMIG_A_HOST_MAX,
 	VMMIG_A_HOST_MAX = (__VMMIG_A_HOST_MAX - 1)
@@ -421,6 +556,24 @@ enum vmmig_net_attr {
 
 	__VMMIG_A_NET_MAX,
 	VMMIG_A_NET_MAX = (__VMMIG_A_NET_MAX - 1)
+};
+
+/* A whole network list (VMMIG_A_HOST_NETWORK_LIST). */
+enum vmmig_netlist_attr {
+	VMMIG_A_NETLIST_ENTRY = 1,	/* nest: enum vmmig_netent_attr, repeated */
+
+	__VMMIG_A_NETLIST_MAX,
+	VMMIG_A_NETLIST_MAX = (__VMMIG_A_NETLIST_MAX - 1)
+};
+
+/* One entry of it: the same attributes, numbered as in enum vmmig_net_attr. */
+enum vmmig_netent_attr {
+	VMMIG_A_NETENT_ADDR4 = 1,
+	VMMIG_A_NETENT_ADDR6,
+	VMMIG_A_NETENT_PREFIX_LEN,
+
+	__VMMIG_A_NETENT_MAX,
+	VMMIG_A_NETENT_MAX = (__VMMIG_A_NETENT_MAX - 1)
 };
 
 /* A session in GET_SESSION dumps and SESSION_EVENT notifications. */
@@ -442,9 +595,49 @@ enum vmmig_sess_attr {
 	VMMIG_A_SESS_EVENT,		/* u32 enum vmmig_notify */
 	VMMIG_A_SESS_MESSAGE,		/* string */
 	VMMIG_A_SESS_PAD,
+	VMMIG_A_SESS_ZERO_PAGES,	/* u64: of PAGES, all-zero ones */
+	VMMIG_A_SESS_BLOBS,		/* u64: sent or received */
+	VMMIG_A_SESS_COMP_PAGES,	/* u64: struct vmmig_stats comp_pages */
+	VMMIG_A_SESS_INCOMPRESSIBLE_PAGES, /* u64: ... incompressible_pages */
+	VMMIG_A_SESS_COMP_BYTES_IN,	/* u64: ... comp_bytes_in */
+	VMMIG_A_SESS_COMP_BYTES_OUT,	/* u64: ... comp_bytes_out */
 
 	__VMMIG_A_SESS_MAX,
 	VMMIG_A_SESS_MAX = (__VMMIG_A_SESS_MAX - 1)
+};
+
+/* One entry of a host's peer list (KEYPAIR mode). */
+enum vmmig_peer_attr {
+	VMMIG_A_PEER_NAME = 1,		/* string, 1..31 bytes */
+	VMMIG_A_PEER_PUBLIC_KEY,	/* VMMIG_KEY_LEN bytes, write only */
+	VMMIG_A_PEER_FINGERPRINT,	/* string, read only */
+	VMMIG_A_PEER_ALLOW,		/* u32 VMMIG_PEER_SEND | VMMIG_PEER_RECEIVE */
+	VMMIG_A_PEER_ADDR4,		/* 4 bytes: the only address it may use */
+	VMMIG_A_PEER_ADDR6,		/* 16 bytes */
+
+	__VMMIG_A_PEER_MAX,
+	VMMIG_A_PEER_MAX = (__VMMIG_A_PEER_MAX - 1)
+};
+
+/* A whole peer list (VMMIG_A_HOST_PEER_LIST). */
+enum vmmig_peerlist_attr {
+	VMMIG_A_PEERLIST_ENTRY = 1,	/* nest: enum vmmig_peerent_attr, repeated */
+
+	__VMMIG_A_PEERLIST_MAX,
+	VMMIG_A_PEERLIST_MAX = (__VMMIG_A_PEERLIST_MAX - 1)
+};
+
+/* One entry of it: the attributes of ADD_PEER, numbered as in enum vmmig_peer_attr. */
+enum vmmig_peerent_attr {
+	VMMIG_A_PEERENT_NAME = 1,
+	VMMIG_A_PEERENT_PUBLIC_KEY,
+	VMMIG_A_PEERENT_FINGERPRINT,	/* unused */
+	VMMIG_A_PEERENT_ALLOW,
+	VMMIG_A_PEERENT_ADDR4,
+	VMMIG_A_PEERENT_ADDR6,
+
+	__VMMIG_A_PEERENT_MAX,
+	VMMIG_A_PEERENT_MAX = (__VMMIG_A_PEERENT_MAX - 1)
 };
 
 enum vmmig_cmd {
@@ -455,6 +648,9 @@ enum vmmig_cmd {
 	VMMIG_CMD_DEL_NETWORK,
 	VMMIG_CMD_GET_SESSION,
 	VMMIG_CMD_SESSION_EVENT,
+	VMMIG_CMD_GET_PEER,
+	VMMIG_CMD_ADD_PEER,
+	VMMIG_CMD_DEL_PEER,
 
 	__VMMIG_CMD_MAX,
 	VMMIG_CMD_MAX = (__VMMIG_CMD_MAX - 1)

@@ -93,8 +93,10 @@ static void blame(struct exchange *x, __u32 offs)
 {
 	struct nlmsghdr *req = nlmsg_hdr(x->req);
 
-	if (offs >= NLMSG_HDRLEN + GENL_HDRLEN && offs + NLA_HDRLEN <= req->nlmsg_len)
+	if (offs >= NLMSG_HDRLEN + GENL_HDRLEN && offs + NLA_HDRLEN <= req->nlmsg_len) {
 		x->c->err_attr = nla_type((struct nlattr *)((char *)req + offs));
+		x->c->err_offs = offs;
+	}
 }
 
 /* The range of values the policy allows the blamed attribute. */
@@ -164,6 +166,7 @@ int ctl_request(struct ctl *c, struct nl_msg *msg, int maxattr, ctl_reply_fn fn,
 	c->error = 0;
 	c->errmsg[0] = '\0';
 	c->err_attr = 0;
+	c->err_offs = 0;
 	c->err_range = false;
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb) {

@@ -29,6 +29,10 @@ static const char *const dir_names[] = { "none", "outgoing", "incoming", NULL };
 static const char *const state_names[] = { "new", "active", "finished", "aborted", NULL };
 static const char *const notify_names[] = { "?", "started", "finished", "aborted", "refused",
 					    NULL };
+static const char *const auth_names[] = { "none", "psk", "keypair", NULL };
+/* enum vmmig_peer_allow as words: index = the bits */
+static const char *const allow_names[] = { "?", "send", "receive", "both", NULL };
+static const char *const onoff_names[] = { "off", "on", NULL };
 
 static const char *name_of(const char *const *names, unsigned int v)
 {
@@ -57,15 +61,32 @@ static void usage(FILE *f)
 	      "      channels N                 1..16, default 2\n"
 	      "      compression lz4 | zstd     codec of the compression option\n"
 	      "      max-migrations N           1..256, default 2\n"
+	      "      auth none                  no authentication (the default)\n"
+	      "      auth psk [key-file FILE]   pre-shared key (base64, as genpsk prints)\n"
+	      "      auth keypair [private-key-file FILE]\n"
+	      "                                 this host's X25519 key and the peer list\n"
+	      "      encryption on | off        kTLS on every channel (needs psk or keypair)\n"
+	      "      handshake-timeout MS       100..60000, default 5000\n"
+	      "      max-handshakes N           in flight per port, 1..1024, default 16\n"
+	      "  peer add NAME pubkey KEY allow send | receive | both [address ADDR]\n"
+	      "                                 add a peer, or change the one of that name\n"
+	      "  peer del NAME\n"
+	      "  peer list                      names, key fingerprints, what each may do\n"
+	      "  genkey                         a new private key, base64, on stdout\n"
+	      "  genpsk                         a new pre-shared key, base64, on stdout\n"
+	      "  pubkey                         private key on stdin, its public key on stdout\n"
 	      "  network add CIDR               e.g. 192.168.10.0/24 or fd00:10::/64\n"
 	      "  network del CIDR\n"
 	      "  network list\n"
+	      "  apply [-n] [FILE]              make the settings what FILE (default\n"
+	      "                                 /etc/vmmig/vmmig.conf) says, all or\n"
+	      "                                 nothing; -n: only check the file\n"
 	      "  sessions [-w]                  migrations and their progress; -w: live\n"
 	      "  monitor                        print migration events as they happen\n"
 	      "  help                           this text\n"
 	      "\n"
 	      "  -j, --json                     JSON output for show, network list,\n"
-	      "                                 sessions and monitor\n"
+	      "                                 peer list, sessions and monitor\n"
 	      "\n"
 	      "Exit status: 0 done, 1 bad command line, 2 refused by the kernel, 3 vmmig\n"
 	      "not loaded, 4 not permitted, 5 system error. See vmmigctl(8).\n", f);
@@ -89,6 +110,20 @@ static const char *const host_attr_names[VMMIG_A_HOST_MAX + 1] = {
 	[VMMIG_A_HOST_CHANNELS] = "channels",
 	[VMMIG_A_HOST_COMPRESSION] = "compression",
 	[VMMIG_A_HOST_MAX_MIGRATIONS] = "max-migrations",
+	[VMMIG_A_HOST_AUTH_MODE] = "auth",
+	[VMMIG_A_HOST_PSK] = "pre-shared key",
+	[VMMIG_A_HOST_PRIVATE_KEY] = "private key",
+	[VMMIG_A_HOST_ENCRYPTION] = "encryption",
+	[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] = "handshake-timeout",
+	[VMMIG_A_HOST_MAX_HANDSHAKES] = "max-handshakes",
+};
+
+static const char *const peer_attr_names[VMMIG_A_PEER_MAX + 1] = {
+	[VMMIG_A_PEER_NAME] = "name",
+	[VMMIG_A_PEER_PUBLIC_KEY] = "public key",
+	[VMMIG_A_PEER_ALLOW] = "allow",
+	[VMMIG_A_PEER_ADDR4] = "address",
+	[VMMIG_A_PEER_ADDR6] = "address",
 };
 
 static const char *const net_attr_names[VMMIG_A_NET_MAX + 1] = {
@@ -183,11 +218,27 @@ struct host_info {
 	__u16 port;
 	__u32 networks, perf, channels, compression, max, active;
 	__u64 refused_network, refused_disabled, refused_busy;
+	__u32 auth, hs_timeout, max_hs;
+	__u8 encryption;
+	char psk_fpr[32], pub_fpr[32], pub[KEY_B64_LEN + 1];
+	__u64 hs[VMMIG_A_HOST_HS_BUSY - VMMIG_A_HOST_HS_OK + 1];
 };
+
+/* The handshake counters, VMMIG_A_HOST_HS_OK on, as show names them. */
+static const char *const hs_names[] = {
+	"ok", "bad-key", "mode-mismatch", "unknown-peer", "not-allowed",
+	"encryption-mismatch", "refused", "broken", "timeout", "busy",
+};
+
+static void get_str(char *buf, size_t len, struct nlattr **tb, int type)
+{
+	snprintf(buf, len, "%s", tb[type] ? nla_get_string(tb[type]) : "");
+}
 
 static int on_host(struct nlattr **tb, void *arg)
 {
 	struct host_info *h = arg;
+	unsigned int i;
 
 	h->have = true;
 	h->incoming = tb[VMMIG_A_HOST_INCOMING] ? nla_get_u8(tb[VMMIG_A_HOST_INCOMING]) : 0;
@@ -202,6 +253,17 @@ static int on_host(struct nlattr **tb, void *arg)
 	h->refused_network = get_u64(tb, VMMIG_A_HOST_REFUSED_NETWORK);
 	h->refused_disabled = get_u64(tb, VMMIG_A_HOST_REFUSED_DISABLED);
 	h->refused_busy = get_u64(tb, VMMIG_A_HOST_REFUSED_BUSY);
+	h->auth = get_u32(tb, VMMIG_A_HOST_AUTH_MODE);
+	h->encryption = tb[VMMIG_A_HOST_ENCRYPTION] ? nla_get_u8(tb[VMMIG_A_HOST_ENCRYPTION]) : 0;
+	h->hs_timeout = get_u32(tb, VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS);
+	h->max_hs = get_u32(tb, VMMIG_A_HOST_MAX_HANDSHAKES);
+	get_str(h->psk_fpr, sizeof(h->psk_fpr), tb, VMMIG_A_HOST_PSK_FINGERPRINT);
+	get_str(h->pub_fpr, sizeof(h->pub_fpr), tb, VMMIG_A_HOST_PUBLIC_KEY_FINGERPRINT);
+	h->pub[0] = '\0';
+	if (tb[VMMIG_A_HOST_PUBLIC_KEY] && nla_len(tb[VMMIG_A_HOST_PUBLIC_KEY]) == KEY_LEN)
+		key_to_base64(h->pub, nla_data(tb[VMMIG_A_HOST_PUBLIC_KEY]));
+	for (i = 0; i < ARRAY_SIZE(h->hs); i++)
+		h->hs[i] = get_u64(tb, VMMIG_A_HOST_HS_OK + i);
 	return 0;
 }
 
@@ -246,8 +308,79 @@ static void print_networks_json(const struct net_list *l)
 	putchar(']');
 }
 
+struct peer_info {
+	char name[32];
+	char fpr[32];
+	__u32 allow;
+	char addr[INET6_ADDRSTRLEN];
+};
+
+struct peer_list {
+	unsigned int n;
+	struct peer_info p[VMMIG_MAX_PEERS];
+};
+
+static int on_peer(struct nlattr **tb, void *arg)
+{
+	struct peer_list *l = arg;
+	struct peer_info *p;
+
+	if (l->n == VMMIG_MAX_PEERS)
+		return 0;
+	p = &l->p[l->n++];
+	get_str(p->name, sizeof(p->name), tb, VMMIG_A_PEER_NAME);
+	get_str(p->fpr, sizeof(p->fpr), tb, VMMIG_A_PEER_FINGERPRINT);
+	p->allow = get_u32(tb, VMMIG_A_PEER_ALLOW);
+	if (tb[VMMIG_A_PEER_ADDR4] || tb[VMMIG_A_PEER_ADDR6])
+		fmt_addr(p->addr, sizeof(p->addr), tb[VMMIG_A_PEER_ADDR4], tb[VMMIG_A_PEER_ADDR6]);
+	else
+		p->addr[0] = '\0';
+	return 0;
+}
+
+static int get_peers(struct ctl *c, struct peer_list *l)
+{
+	struct nl_msg *msg = ctl_msg(c, VMMIG_CMD_GET_PEER, NLM_F_DUMP);
+
+	l->n = 0;
+	if (!msg)
+		return -ENOMEM;
+	return ctl_request(c, msg, VMMIG_A_PEER_MAX, on_peer, l);
+}
+
+static void print_peers_json(const struct peer_list *l)
+{
+	unsigned int i;
+	bool first;
+
+	putchar('[');
+	for (i = 0; i < l->n; i++) {
+		first = true;
+		printf(i ? ",{" : "{");
+		json_key(stdout, &first, "name");
+		json_str(stdout, l->p[i].name);
+		json_key(stdout, &first, "fingerprint");
+		json_str(stdout, l->p[i].fpr);
+		json_key(stdout, &first, "allow");
+		json_str(stdout, name_of(allow_names, l->p[i].allow));
+		if (l->p[i].addr[0]) {
+			json_key(stdout, &first, "address");
+			json_str(stdout, l->p[i].addr);
+		}
+		putchar('}');
+	}
+	putchar(']');
+}
+
+static void print_peer(const struct peer_info *p)
+{
+	printf("%s: key %s, allow %s%s%s\n", p->name, p->fpr, name_of(allow_names, p->allow),
+	       p->addr[0] ? ", address " : "", p->addr);
+}
+
 static int cmd_show(struct ctl *c)
 {
+	static struct peer_list pl;
 	struct host_info h = { 0 };
 	static struct net_list l;
 	struct nl_msg *msg;
@@ -263,6 +396,8 @@ static int cmd_show(struct ctl *c)
 		ret = -EIO;
 	if (!ret)
 		ret = get_networks(c, &l);
+	if (!ret)
+		ret = get_peers(c, &pl);
 	if (ret)
 		return fail(c, "show", ret);
 
@@ -294,7 +429,33 @@ static int cmd_show(struct ctl *c)
 		printf("%llu", (unsigned long long)h.refused_disabled);
 		json_key(stdout, &first, "refused-busy");
 		printf("%llu", (unsigned long long)h.refused_busy);
-		puts("}");
+		json_key(stdout, &first, "auth");
+		json_str(stdout, name_of(auth_names, h.auth));
+		if (h.psk_fpr[0]) {
+			json_key(stdout, &first, "psk-fingerprint");
+			json_str(stdout, h.psk_fpr);
+		}
+		if (h.pub[0]) {
+			json_key(stdout, &first, "public-key");
+			json_str(stdout, h.pub);
+			json_key(stdout, &first, "public-key-fingerprint");
+			json_str(stdout, h.pub_fpr);
+		}
+		json_key(stdout, &first, "encryption");
+		printf("%s", h.encryption ? "true" : "false");
+		json_key(stdout, &first, "handshake-timeout-ms");
+		printf("%u", h.hs_timeout);
+		json_key(stdout, &first, "max-handshakes");
+		printf("%u", h.max_hs);
+		json_key(stdout, &first, "peers");
+		print_peers_json(&pl);
+		json_key(stdout, &first, "handshakes");
+		putchar('{');
+		for (first = true, i = 0; i < ARRAY_SIZE(h.hs); i++) {
+			json_key(stdout, &first, hs_names[i]);
+			printf("%llu", (unsigned long long)h.hs[i]);
+		}
+		puts("}}");
 		return EXIT_OK;
 	}
 	printf("incoming: %s\n", h.incoming ? "enabled" : "disabled");
@@ -313,6 +474,25 @@ static int cmd_show(struct ctl *c)
 	       (unsigned long long)h.refused_network,
 	       (unsigned long long)h.refused_disabled,
 	       (unsigned long long)h.refused_busy);
+	printf("auth: %s\n", name_of(auth_names, h.auth));
+	if (h.psk_fpr[0])
+		printf("  pre-shared key: %s%s\n", h.psk_fpr,
+		       h.auth == VMMIG_AUTH_PSK ? "" : " (not in use)");
+	if (h.pub[0])
+		printf("  public key: %s (%s)%s\n", h.pub, h.pub_fpr,
+		       h.auth == VMMIG_AUTH_KEYPAIR ? "" : " (not in use)");
+	printf("encryption: %s\n", h.encryption ? "on" : "off");
+	printf("handshake-timeout: %u ms\n", h.hs_timeout);
+	printf("max-handshakes: %u\n", h.max_hs);
+	printf("peers:%s\n", pl.n ? "" : " none");
+	for (i = 0; i < pl.n; i++) {
+		fputs("  ", stdout);
+		print_peer(&pl.p[i]);
+	}
+	fputs("handshakes:", stdout);
+	for (i = 0; i < ARRAY_SIZE(h.hs); i++)
+		printf(" %llu %s%s", (unsigned long long)h.hs[i], hs_names[i],
+		       i + 1 < ARRAY_SIZE(h.hs) ? "," : "\n");
 	return EXIT_OK;
 }
 
@@ -394,12 +574,66 @@ static int put_setting(struct nl_msg *msg, const char *key, const char *val)
 	return bad_usage("'%s': no such setting", key);
 }
 
+/*
+ * "auth MODE [key-file F | private-key-file F]" at @argv: the words it
+ * took in *used; EXIT_OK, EXIT_USAGE or EXIT_SYSTEM. A key file is read
+ * here, and its key goes to the kernel, never to our output.
+ */
+static int put_auth(struct nl_msg *msg, int argc, char **argv, int *used)
+{
+	const char *why, *file = NULL;
+	__u8 key[KEY_LEN];
+	int mode, type = 0, ret;
+
+	mode = lookup(auth_names, argv[1]);
+	if (mode < 0)
+		return bad_usage("auth '%s': not none, psk or keypair", argv[1]);
+	*used = 2;
+	if (argc >= 4 && mode == VMMIG_AUTH_PSK && !strcmp(argv[2], "key-file"))
+		type = VMMIG_A_HOST_PSK;
+	else if (argc >= 4 && mode == VMMIG_AUTH_KEYPAIR && !strcmp(argv[2], "private-key-file"))
+		type = VMMIG_A_HOST_PRIVATE_KEY;
+	if (type) {
+		file = argv[3];
+		*used = 4;
+		ret = key_from_file(key, file, &why);
+		if (ret) {
+			fprintf(stderr, "vmmigctl: set auth %s: %s %s: %s\n", argv[1], argv[2],
+				file, why);
+			return EXIT_USAGE;
+		}
+		ret = nla_put(msg, type, KEY_LEN, key);
+		explicit_bzero(key, sizeof(key));
+		if (ret)
+			return EXIT_SYSTEM;
+	}
+	return nla_put_u32(msg, VMMIG_A_HOST_AUTH_MODE, mode) ? EXIT_SYSTEM : EXIT_OK;
+}
+
+/* The settings of the authentication part that take one value. */
+static int put_auth_setting(struct nl_msg *msg, const char *key, const char *val)
+{
+	unsigned long n;
+	int i;
+
+	if (!strcmp(key, "encryption")) {
+		i = lookup(onoff_names, val);
+		if (i < 0)
+			return bad_usage("encryption '%s': not on or off", val);
+		return nla_put_u8(msg, VMMIG_A_HOST_ENCRYPTION, i) ? EXIT_SYSTEM : EXIT_OK;
+	}
+	if (!parse_uint(val, UINT_MAX, &n))
+		return bad_usage("'%s': not a number", val);
+	return nla_put_u32(msg, !strcmp(key, "max-handshakes") ? VMMIG_A_HOST_MAX_HANDSHAKES :
+			   VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS, n) ? EXIT_SYSTEM : EXIT_OK;
+}
+
 static int cmd_set(struct ctl *c, int argc, char **argv)
 {
 	struct nl_msg *msg;
-	int i, ret;
+	int i, used, ret;
 
-	if (!argc || argc % 2)
+	if (!argc || argc == 1)
 		return bad_usage("set: %s", argc ? "a setting without a value" :
 				 "which setting?");
 	attr_names = host_attr_names;
@@ -407,8 +641,17 @@ static int cmd_set(struct ctl *c, int argc, char **argv)
 	msg = ctl_msg(c, VMMIG_CMD_SET_HOST, 0);
 	if (!msg)
 		return fail(c, "set", ENOMEM);
-	for (i = 0; i < argc; i += 2) {
-		ret = put_setting(msg, argv[i], argv[i + 1]);
+	for (i = 0; i < argc; i += used) {
+		used = 2;
+		if (i + 1 == argc)
+			ret = bad_usage("set: %s", "a setting without a value");
+		else if (!strcmp(argv[i], "auth"))
+			ret = put_auth(msg, argc - i, argv + i, &used);
+		else if (!strcmp(argv[i], "encryption") || !strcmp(argv[i], "max-handshakes") ||
+			 !strcmp(argv[i], "handshake-timeout"))
+			ret = put_auth_setting(msg, argv[i], argv[i + 1]);
+		else
+			ret = put_setting(msg, argv[i], argv[i + 1]);
 		if (ret) {
 			nlmsg_free(msg);
 			return ret == EXIT_SYSTEM ? fail(c, "set", ENOMEM) : ret;
@@ -483,6 +726,96 @@ static int cmd_network(struct ctl *c, int argc, char **argv)
 	return send_set(c, msg, what);
 }
 
+/* ---- peer ---- */
+
+static int peer_add(struct ctl *c, int argc, char **argv, const char *what)
+{
+	const char *why, *name = argv[0], *key = NULL, *allow = NULL, *addr = NULL;
+	unsigned char ip[16];
+	__u8 pub[KEY_LEN];
+	struct nl_msg *msg;
+	bool v6 = false;
+	int i, a;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "pubkey"))
+			key = argv[i + 1];
+		else if (!strcmp(argv[i], "allow"))
+			allow = argv[i + 1];
+		else if (!strcmp(argv[i], "address"))
+			addr = argv[i + 1];
+		else
+			return bad_usage("peer add: '%s': not pubkey, allow or address", argv[i]);
+	}
+	if (i != argc)
+		return bad_usage("peer add: '%s' without a value", argv[i]);
+	if (!key || !allow)
+		return bad_usage("peer add: %s", "NAME pubkey KEY allow send|receive|both");
+	if (key_from_base64(pub, key, &why)) {
+		fprintf(stderr, "vmmigctl: %s: pubkey %s: %s\n", what, key, why);
+		return EXIT_USAGE;
+	}
+	a = lookup(allow_names, allow);
+	if (a <= 0)
+		return bad_usage("allow '%s': not send, receive or both", allow);
+	if (addr) {
+		v6 = strchr(addr, ':');
+		if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, ip) != 1)
+			return bad_usage("address '%s': not an IPv4 or IPv6 address", addr);
+	}
+	msg = ctl_msg(c, VMMIG_CMD_ADD_PEER, 0);
+	if (!msg)
+		return fail(c, what, ENOMEM);
+	if (nla_put_string(msg, VMMIG_A_PEER_NAME, name) ||
+	    nla_put(msg, VMMIG_A_PEER_PUBLIC_KEY, KEY_LEN, pub) ||
+	    nla_put_u32(msg, VMMIG_A_PEER_ALLOW, a) ||
+	    (addr && nla_put(msg, v6 ? VMMIG_A_PEER_ADDR6 : VMMIG_A_PEER_ADDR4,
+			     v6 ? 16 : 4, ip))) {
+		nlmsg_free(msg);
+		return fail(c, what, ENOMEM);
+	}
+	return send_set(c, msg, what);
+}
+
+static int cmd_peer(struct ctl *c, int argc, char **argv)
+{
+	static struct peer_list l;
+	char what[128];
+	struct nl_msg *msg;
+	unsigned int i;
+	int ret;
+
+	attr_names = peer_attr_names;
+	attr_max = VMMIG_A_PEER_MAX;
+	if (argc == 1 && !strcmp(argv[0], "list")) {
+		ret = get_peers(c, &l);
+		if (ret)
+			return fail(c, "peer list", ret);
+		if (json) {
+			print_peers_json(&l);
+			putchar('\n');
+		}
+		for (i = 0; !json && i < l.n; i++)
+			print_peer(&l.p[i]);
+		return EXIT_OK;
+	}
+	if (argc >= 2 && !strcmp(argv[0], "add")) {
+		snprintf(what, sizeof(what), "peer add %s", argv[1]);
+		return peer_add(c, argc - 1, argv + 1, what);
+	}
+	if (argc != 2 || strcmp(argv[0], "del"))
+		return bad_usage("peer: %s", "add NAME pubkey KEY allow DIR, del NAME or list");
+	snprintf(what, sizeof(what), "peer del %s", argv[1]);
+	msg = ctl_msg(c, VMMIG_CMD_DEL_PEER, 0);
+	if (!msg)
+		return fail(c, what, ENOMEM);
+	if (nla_put_string(msg, VMMIG_A_PEER_NAME, argv[1])) {
+		nlmsg_free(msg);
+		return fail(c, what, ENOMEM);
+	}
+	return send_set(c, msg, what);
+}
+
 /* ---- sessions ---- */
 
 static void fmt_peer(char *buf, size_t len, struct nlattr **tb, int a4, int a6, int port)
@@ -527,6 +860,29 @@ static void json_peer(bool *first, struct nlattr **tb, int a4, int a6, int port)
 	}
 }
 
+/* The counters a person reads less often than pages and bytes. */
+static void json_counters(bool *first, struct nlattr **tb)
+{
+	static const struct {
+		const char *key;
+		int attr;
+	} counters[] = {
+		{ "zero-pages", VMMIG_A_SESS_ZERO_PAGES },
+		{ "blobs", VMMIG_A_SESS_BLOBS },
+		{ "comp-pages", VMMIG_A_SESS_COMP_PAGES },
+		{ "incompressible-pages", VMMIG_A_SESS_INCOMPRESSIBLE_PAGES },
+		{ "comp-bytes-in", VMMIG_A_SESS_COMP_BYTES_IN },
+		{ "comp-bytes-out", VMMIG_A_SESS_COMP_BYTES_OUT },
+		{ NULL, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; counters[i].key; i++) {
+		json_key(stdout, first, counters[i].key);
+		printf("%llu", (unsigned long long)get_u64(tb, counters[i].attr));
+	}
+}
+
 struct sess_print {
 	unsigned int n;
 };
@@ -564,6 +920,7 @@ static int on_session(struct nlattr **tb, void *arg)
 		printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_THROUGHPUT));
 		json_key(stdout, &first, "elapsed-ms");
 		printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_ELAPSED_MS));
+		json_counters(&first, tb);
 		if (tb[VMMIG_A_SESS_ERROR]) {
 			json_key(stdout, &first, "error");
 			printf("%u", get_u32(tb, VMMIG_A_SESS_ERROR));
@@ -573,18 +930,24 @@ static int on_session(struct nlattr **tb, void *arg)
 		return 0;
 	}
 	if (!p->n++)
-		printf("%-4s %-9s %-9s %-24s %6s %10s %11s %13s %3s %s\n", "ID", "DIRECTION",
-		       "STATE", "PEER", "ROUNDS", "PAGES", "BYTES", "THROUGHPUT", "CH", "CODEC");
+		printf("%-4s %-9s %-9s %-24s %6s %10s %10s %11s %13s %3s %s\n", "ID", "DIRECTION",
+		       "STATE", "PEER", "ROUNDS", "PAGES", "ZERO", "BYTES", "THROUGHPUT", "CH",
+		       "CODEC");
 	fmt_peer(peer, sizeof(peer), tb, VMMIG_A_SESS_PEER_ADDR4, VMMIG_A_SESS_PEER_ADDR6,
 		 VMMIG_A_SESS_PEER_PORT);
 	fmt_bytes(bytes, sizeof(bytes), get_u64(tb, VMMIG_A_SESS_BYTES), "");
 	fmt_bytes(rate, sizeof(rate), get_u64(tb, VMMIG_A_SESS_THROUGHPUT), "/s");
-	printf("%-4u %-9s %-9s %-24s %6llu %10llu %11s %13s %3u %s",
+	printf("%-4u %-9s %-9s %-24s %6llu %10llu %10llu %11s %13s %3u %s",
 	       get_u32(tb, VMMIG_A_SESS_ID), name_of(dir_names, dir), name_of(state_names, state),
 	       peer, (unsigned long long)get_u64(tb, VMMIG_A_SESS_ROUNDS),
-	       (unsigned long long)get_u64(tb, VMMIG_A_SESS_PAGES), bytes, rate,
+	       (unsigned long long)get_u64(tb, VMMIG_A_SESS_PAGES),
+	       (unsigned long long)get_u64(tb, VMMIG_A_SESS_ZERO_PAGES), bytes, rate,
 	       get_u32(tb, VMMIG_A_SESS_CHANNELS),
 	       name_of(comp_names, get_u32(tb, VMMIG_A_SESS_COMPRESSION)));
+	/* What the codec saved, once it has been tried on a page. */
+	if (get_u64(tb, VMMIG_A_SESS_COMP_BYTES_IN))
+		printf(" %.0f%%", 100.0 * get_u64(tb, VMMIG_A_SESS_COMP_BYTES_OUT) /
+		       get_u64(tb, VMMIG_A_SESS_COMP_BYTES_IN));
 	if (tb[VMMIG_A_SESS_ERROR])
 		printf(" (%s)", strerror(get_u32(tb, VMMIG_A_SESS_ERROR)));
 	putchar('\n');
@@ -723,6 +1086,17 @@ static int cmd_monitor(struct ctl *c, int argc)
 	return fail(c, "monitor", ret);
 }
 
+int ctl_open_failed(int err)
+{
+	if (err == -ENOENT) {
+		fprintf(stderr, "vmmigctl: no generic netlink family \"%s\": %s\n",
+			VMMIG_GENL_NAME, "is the vmmig module loaded?");
+		return EXIT_NOVMMIG;
+	}
+	fprintf(stderr, "vmmigctl: generic netlink: %s\n", strerror(-err));
+	return EXIT_SYSTEM;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c;
@@ -750,23 +1124,26 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	/* Key tools, which need no module. */
+	if (!strcmp(cmd, "genkey") || !strcmp(cmd, "genpsk") || !strcmp(cmd, "pubkey")) {
+		if (argc)
+			return bad_usage("%s: takes no arguments", cmd);
+		return cmd[0] == 'p' ? cmd_pubkey() : cmd_genkey(cmd[3] == 'k');
+	}
 	if (strcmp(cmd, "show") && strcmp(cmd, "enable") && strcmp(cmd, "disable") &&
 	    strcmp(cmd, "set") && strcmp(cmd, "network") && strcmp(cmd, "sessions") &&
-	    strcmp(cmd, "monitor"))
+	    strcmp(cmd, "monitor") && strcmp(cmd, "peer") &&
+	    strcmp(cmd, "apply"))
 		return bad_usage("'%s': no such command", cmd);
 	if (!strcmp(cmd, "show") && argc)
 		return bad_usage("show: %s", "takes no arguments");
+	/* apply -n needs no module: apply opens the family itself. */
+	if (!strcmp(cmd, "apply"))
+		return cmd_apply(argc, argv);
 
 	ret = ctl_open(&c);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "vmmigctl: no generic netlink family \"%s\": %s\n",
-			VMMIG_GENL_NAME, "is the vmmig module loaded?");
-		return EXIT_NOVMMIG;
-	}
-	if (ret) {
-		fprintf(stderr, "vmmigctl: generic netlink: %s\n", strerror(-ret));
-		return EXIT_SYSTEM;
-	}
+	if (ret)
+		return ctl_open_failed(ret);
 	if (!strcmp(cmd, "show"))
 		ret = cmd_show(&c);
 	else if (!strcmp(cmd, "enable"))
@@ -777,6 +1154,8 @@ int main(int argc, char **argv)
 		ret = cmd_set(&c, argc, argv);
 	else if (!strcmp(cmd, "network"))
 		ret = cmd_network(&c, argc, argv);
+	else if (!strcmp(cmd, "peer"))
+		ret = cmd_peer(&c, argc, argv);
 	else if (!strcmp(cmd, "sessions"))
 		ret = cmd_sessions(&c, argc, argv);
 	else

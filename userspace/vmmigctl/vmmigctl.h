@@ -14,6 +14,8 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Exit codes, as vmmigctl(8) documents them. */
 enum {
 	EXIT_OK = 0,
@@ -32,6 +34,7 @@ struct ctl {
 	int error;		/* positive errno */
 	char errmsg[256];	/* extack message, or "" */
 	int err_attr;		/* type of the attribute it blamed, or 0 */
+	__u32 err_offs;		/* and where it is in the request, or 0 */
 	bool err_range;		/* the values that attribute allows: */
 	__u64 err_min, err_max;
 };
@@ -45,6 +48,22 @@ struct nl_msg *ctl_msg(struct ctl *c, __u8 cmd, int flags);
 int ctl_request(struct ctl *c, struct nl_msg *msg, int maxattr, ctl_reply_fn fn, void *arg);
 struct nl_sock *ctl_events_open(struct ctl *c);
 int ctl_events_read(struct nl_sock *sk, int maxattr, ctl_reply_fn fn, void *arg);
+
+/* keys.c */
+#define KEY_LEN		32	/* VMMIG_KEY_LEN */
+#define KEY_B64_LEN	44
+
+void key_to_base64(char out[KEY_B64_LEN + 1], const __u8 key[KEY_LEN]);
+int key_from_base64(__u8 key[KEY_LEN], const char *text, const char **why);
+int key_from_file(__u8 key[KEY_LEN], const char *path, const char **why);
+int key_public(__u8 pub[KEY_LEN], const __u8 priv[KEY_LEN]);
+int cmd_genkey(bool clamp);
+int cmd_pubkey(void);
+/* vmmigctl.c: the message and exit code for a failed ctl_open(). */
+int ctl_open_failed(int err);
+
+/* apply.c */
+int cmd_apply(int argc, char **argv);
 
 /* json.c: one JSON value per call; commas are the caller's business. */
 void json_str(FILE *f, const char *s);
