@@ -57,7 +57,9 @@
  *	VMMIG_MAX_CHANNELS, unknown @compression or @transport, @level out
  *	of the codec's range; -ENODEV: RDMA asked for and the host has no
  *	RDMA device; -EOPNOTSUPP: RDMA asked for and the module was built
- *	for a kernel without rdma_cm; -EACCES: outgoing migrations are disabled on this host;
+ *	for a kernel without rdma_cm; -EPROTONOSUPPORT: RDMA asked for with
+ *	encryption on (TRANSPORTS below); -EACCES: outgoing migrations are
+ *	disabled on this host;
  *	-EBUSY: the host's max-migrations are running; -ECONNREFUSED: nobody
  *	accepting there; -ECONNRESET: the peer closed the connection before
  *	the handshake completed (e.g. we are not on its migration networks,
@@ -151,8 +153,15 @@
  * with the same frames, SYNC fences and compression as TCP. There is no
  * silent fallback: RDMA that cannot connect fails CONNECT. A destination
  * accepts either, on the same port; the network list applies to both,
- * before anything is allocated for the peer. An RDMA device removed
- * under a session aborts it (ENODEV).
+ * before anything is allocated for the peer, and every channel's
+ * handshake (AUTHENTICATION below) before any memory is registered for
+ * it. An RDMA device removed under a session aborts it (ENODEV).
+ * kTLS needs TCP, so RDMA is never encrypted: rather than run a session
+ * that asks for encryption in the clear, CONNECT over RDMA with
+ * encryption on (the session's or the host's settings) fails with
+ * -EPROTONOSUPPORT before connecting, a destination refuses an RDMA
+ * channel whose HELLO asks for encryption with the same errno, and
+ * SET_HOST refuses encryption with performance rdma (-EINVAL).
  *
  * ORDERING
  * --------
@@ -203,10 +212,11 @@
  * VMMIG_CMD_SET_HOST (do, admin): sets the settings given, keeps the
  *	others, all or nothing. -EOPNOTSUPP "RDMA transport not available":
  *	PERFORMANCE VMMIG_PERF_RDMA with a module built without rdma_cm.
- *	With NETWORK_LIST (a nest of
- *	VMMIG_A_NETLIST_ENTRY nests, each with the attributes of an
- *	ADD_NETWORK request) the network list becomes exactly those entries, in that
- *	order, in the same all-or-nothing step: the errors of ADD_NETWORK
+ *	-EINVAL "encryption is not available with performance rdma": the
+ *	settings would have both (kTLS needs TCP). With NETWORK_LIST (a
+ *	nest of VMMIG_A_NETLIST_ENTRY nests, each with the attributes of an
+ *	ADD_NETWORK request) the network list becomes exactly those entries,
+ *	in that order, in the same all-or-nothing step: the errors of ADD_NETWORK
  *	(for a duplicate, "network listed twice"), pointing at the entry.
  *	With PEER_LIST (a nest of VMMIG_A_PEERLIST_ENTRY nests, each with
  *	the attributes of an ADD_PEER request) the peer list becomes exactly
