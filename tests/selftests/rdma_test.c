@@ -67,7 +67,8 @@ static void dest_child(const struct dest_args *a)
 	r->transport = acc.transport;
 	if (r->accept_rc)
 		_exit(0);
-	while (!vt_wait_event(fd, &ev, blob, sizeof(blob), 120000)) {
+	/* A 256 MiB round on Soft-RoCE in a loaded TCG VM takes minutes. */
+	while (!vt_wait_event(fd, &ev, blob, sizeof(blob), 1200000)) {
 		if (ev.type == VMMIG_EVENT_SYNC) {
 			r->syncs++;
 			if (a->close_after_sync) {
