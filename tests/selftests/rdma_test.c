@@ -457,8 +457,23 @@ TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
 	EXPECT_EQ(0, vt_rdma_resources("mr"));
 }
 
+/* The rig without its rxe device: a host with no RDMA device. */
+FIXTURE(bare) {
+	int unused;
+};
+
+FIXTURE_SETUP(bare)
+{
+	ASSERT_EQ(0, vt_rig_setup(false));
+}
+
+FIXTURE_TEARDOWN(bare)
+{
+	vt_rig_teardown();
+}
+
 /* No RDMA device on the host: CONNECT says so, and the session stays NEW. */
-TEST(no_device_enodev)
+TEST_F_TIMEOUT(bare, no_device_enodev, 300)
 {
 	unsigned char *mem = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -466,7 +481,6 @@ TEST(no_device_enodev)
 	int fd;
 
 	ASSERT_NE(MAP_FAILED, mem);
-	ASSERT_EQ(0, vt_rig_setup(false));
 	fd = vt_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, vt_add_region(fd, 1, mem, 16 * PG, 0x100000));
@@ -477,7 +491,7 @@ TEST(no_device_enodev)
 	ASSERT_EQ(0, vt_stats(fd, &st));
 	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
 	close(fd);
-	vt_rig_teardown();
+	munmap(mem, 16 * PG);
 }
 
 /* An unknown transport is bad input, whatever the devices. */
