@@ -307,7 +307,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "needs root (rdma link, /dev/vmmig)\n");
 		return 1;
 	}
-	if (vt_rig_setup(true)) {
+	/* Both transports' sessions, source and destination, in one host. */
+	if (vt_rig_setup(true) || vt_ctl(NULL, "set max-migrations 8")) {
 		fprintf(stderr, "Soft-RoCE rig setup failed (rdma-core, rdma_rxe?)\n");
 		vt_rig_teardown();
 		return 1;

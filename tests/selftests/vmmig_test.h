@@ -283,7 +283,7 @@ static inline void vt_rig_teardown(void)
 	vt_sh("rdma link del " VT_RXE " 2>/dev/null; ip link del " VT_RIG_DEV " 2>/dev/null");
 	vt_ctl(NULL, "disable >/dev/null");
 	vt_ctl(NULL, "set encryption off auth none >/dev/null");
-	vt_ctl(NULL, "set performance compression networks any >/dev/null");
+	vt_ctl(NULL, "set performance compression networks any max-migrations 2 >/dev/null");
 }
 
 /* The veth end with both hosts' addresses; with @rxe, its rxe device. */
