@@ -220,13 +220,18 @@ static void teardown(struct variant *v)
 		if (rc)
 			fail(v, "FINISH", -rc);
 	}
+	if (v->pid > 0 && !v->ok)
+		kill(v->pid, SIGKILL);
+	/*
+	 * The destination first: an RDMA source that disconnects right after
+	 * FINISH can still make its destination see ECONNRESET before FIN
+	 * (design.md, Known limits).
+	 */
+	rc = v->pid > 0 ? wait_child(v->pid) : 0;
 	if (v->fd >= 0)
 		close(v->fd);
 	if (v->pid <= 0)
 		return;
-	if (!v->ok)
-		kill(v->pid, SIGKILL);
-	rc = wait_child(v->pid);
 	if (rc && v->ok) {
 		snprintf(v->err, sizeof(v->err), "destination exited with %d", rc);
 		v->ok = false;
