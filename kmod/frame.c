@@ -94,6 +94,11 @@ int vmmig_frame_decode(const struct vmmig_wire_hdr *hdr, struct vmmig_frame *f)
 		if (f->len || f->count || f->region)
 			return -EBADMSG;
 		return 0;
+	case VMMIG_FRAME_RDMA_KEYS:
+		if (f->len > VMMIG_MAX_BLOB || f->region || f->page ||
+		    f->len != f->count * sizeof(struct vmmig_wire_rkey))
+			return -EBADMSG;
+		return 0;
 	case VMMIG_FRAME_ABORT:
 		if (f->len || f->region || f->page || !f->count || f->count > MAX_ERRNO)
 			return -EBADMSG;

@@ -7,11 +7,13 @@
  * handshake timeout (the host's settings, auth.h). The handshake picks
  * the waiting session: the one the HELLO's cookie names, or for a new
  * cookie the oldest unbound one whose settings can authenticate it; once
- * the source's proof holds, it hands that session the channel.
+ * the source's proof holds, it hands that session the channel. An RDMA
+ * listener on the same port (kmod/rdma/listen.c) starts the same handshake
+ * on its connections once rdma_cm has established them.
  *
  * vmmig_net.lock guards the listeners, their waiters and their handshakes
- * in flight (struct vmmig_incoming, and its @sock, which a session takes
- * or the work releases). A handshake never keeps a session pointer
+ * in flight (struct vmmig_incoming, and its connection, which a session
+ * takes or the work releases). A handshake never keeps a session pointer
  * outside it: it picks again under it after waiting on the network.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -36,6 +38,7 @@ struct vmmig_listener {
 	u16 port;
 	unsigned int users;		/* sessions waiting in ACCEPT */
 	struct socket *sock;
+	struct vmmig_rdma_listener *rdma;	/* NULL: TCP only */
 	struct task_struct *thread;
 	struct list_head waiters;	/* struct vmmig_session.accept_node */
 	struct workqueue_struct *wq;	/* the handshakes */
@@ -47,7 +50,8 @@ struct vmmig_listener {
 struct vmmig_incoming {
 	struct list_head node;		/* in vmmig_listener.incoming */
 	struct vmmig_listener *l;
-	struct socket *sock;		/* NULL once a session has it */
+	/* the connection: ops, and sock or conn; ops NULL once a session has it */
+	struct vmmig_channel ch;
 	struct sockaddr_storage from;
 	struct vmmig_auth_config *host;	/* the host's settings when it came */
 	struct work_struct work;
@@ -101,7 +105,7 @@ static struct vmmig_auth_config *vmmig_settings(struct vmmig_session *s,
 }
 
 /* The HELLO's own fields, whatever session it is for. */
-static int vmmig_hello_check(const struct vmmig_hs *hs)
+static int vmmig_hello_check(const struct vmmig_incoming *in, const struct vmmig_hs *hs)
 {
 	const struct vmmig_wire_hello *hello = vmmig_hs_hello(hs);
 	u16 channel = be16_to_cpu(hello->channel);
@@ -110,6 +114,9 @@ static int vmmig_hello_check(const struct vmmig_hs *hs)
 	if (!channels || channels > VMMIG_MAX_CHANNELS || channel >= channels || !hello->cookie)
 		return -EPROTO;
 	if (vmmig_comp_check(be32_to_cpu(hello->compression), 0))
+		return -EPROTONOSUPPORT;
+	/* kTLS needs a socket: RDMA is never encrypted, so never agree to it. */
+	if (vmmig_hs_encrypt(hs) && !in->ch.ops->start_encryption)
 		return -EPROTONOSUPPORT;
 	return vmmig_hs_offer_check(hs, NULL);
 }
@@ -140,7 +147,7 @@ static struct vmmig_session *vmmig_pick(struct vmmig_listener *l, struct vmmig_i
 	struct vmmig_session *s, *fallback = NULL;
 	int err = -ECONNREFUSED, ret;
 
-	*status = vmmig_hello_check(hs);
+	*status = vmmig_hello_check(in, hs);
 	if (*status)
 		return NULL;
 	s = vmmig_bound(l, hs);
@@ -214,7 +221,8 @@ static int vmmig_authorize(struct vmmig_listener *l, struct vmmig_incoming *in,
 }
 
 /* May the channel join @s? Caller holds vn->lock. */
-static int vmmig_join_check(struct vmmig_session *s, const struct vmmig_hs *hs)
+static int vmmig_join_check(struct vmmig_session *s, const struct vmmig_incoming *in,
+			    const struct vmmig_hs *hs)
 {
 	const struct vmmig_wire_hello *hello = vmmig_hs_hello(hs);
 	const struct vmmig_wire_region *reg = (const void *)(hello + 1);
@@ -223,6 +231,7 @@ static int vmmig_join_check(struct vmmig_session *s, const struct vmmig_hs *hs)
 	if (!s->nch)
 		return vmmig_regions_match(s, reg, be32_to_cpu(hello->nregions)) ? 0 : -ENXIO;
 	if (s->nch != be16_to_cpu(hello->channels) || s->ch[channel].sock ||
+	    s->ch[channel].conn || s->ch[0].ops != in->ch.ops ||
 	    s->compression != be32_to_cpu(hello->compression) ||
 	    s->auth_mode != vmmig_hs_mode(hs) || s->encrypted != vmmig_hs_encrypt(hs))
 		return -EPROTO;
@@ -238,6 +247,7 @@ static void vmmig_join(struct vmmig_session *s, struct vmmig_incoming *in,
 		       const struct vmmig_hs *hs)
 {
 	const struct vmmig_wire_hello *hello = vmmig_hs_hello(hs);
+	struct vmmig_channel *ch;
 
 	if (!s->nch) {
 		s->cookie = be64_to_cpu(hello->cookie);
@@ -249,8 +259,11 @@ static void vmmig_join(struct vmmig_session *s, struct vmmig_incoming *in,
 		if (s->auth_mode == VMMIG_AUTH_KEYPAIR)
 			memcpy(s->peer_key, vmmig_hs_peer_static(hs), VMMIG_KEY_LEN);
 	}
-	s->ch[be16_to_cpu(hello->channel)].sock = in->sock;
-	in->sock = NULL;
+	ch = &s->ch[be16_to_cpu(hello->channel)];
+	ch->ops = in->ch.ops;
+	ch->sock = in->ch.sock;
+	ch->conn = in->ch.conn;
+	in->ch.ops = NULL;
 	if (++s->joined == s->nch) {
 		list_del_init(&s->accept_node);
 		WRITE_ONCE(s->accepted, true);
@@ -289,7 +302,7 @@ static enum vmmig_auth_counter vmmig_welcome_plain(struct vmmig_incoming *in,
 	mutex_lock(&vn->lock);
 	s = vmmig_pick(in->l, in, hs, &status);
 	if (s)
-		status = vmmig_join_check(s, hs);
+		status = vmmig_join_check(s, in, hs);
 	ret = vmmig_hs_send_welcome(hs, ch, status, NULL);
 	if (!ret && !status)
 		vmmig_join(s, in, hs);
@@ -340,7 +353,7 @@ static enum vmmig_auth_counter vmmig_welcome_auth(struct vmmig_incoming *in,
 	mutex_lock(&vn->lock);
 	status = vmmig_authorize(in->l, in, hs, used, verified, &s);
 	if (!status)
-		status = vmmig_join_check(s, hs);
+		status = vmmig_join_check(s, in, hs);
 	ret = vmmig_hs_send_answer(hs, ch, status);
 	if (!ret && !status)
 		ret = vmmig_hs_start_encryption(hs, ch);
@@ -362,9 +375,9 @@ static void vmmig_incoming_expire(struct work_struct *work)
 	struct vmmig_net *vn = vmmig_net(in->l->net);
 
 	mutex_lock(&vn->lock);
-	if (in->sock) {
+	if (in->ch.ops) {
 		in->expired = true;
-		kernel_sock_shutdown(in->sock, SHUT_RDWR);
+		in->ch.ops->shutdown(&in->ch);
 	}
 	mutex_unlock(&vn->lock);
 }
@@ -411,12 +424,12 @@ static void vmmig_incoming_log(const struct vmmig_incoming *in, const struct vmm
 static void vmmig_incoming_work(struct work_struct *work)
 {
 	struct vmmig_incoming *in = container_of(work, struct vmmig_incoming, work);
-	struct vmmig_channel ch = { .sock = in->sock, .ops = &vmmig_tcp_ops };
+	struct vmmig_channel ch = in->ch;	/* ours to use while in->ch.ops is set */
 	enum vmmig_auth_counter result = VMMIG_HS_PROTOCOL;
 	struct vmmig_listener *l = in->l;
 	struct vmmig_net *vn = vmmig_net(l->net);
 	struct vmmig_hs *hs = vmmig_hs_alloc();
-	struct socket *sock;
+	bool mine;
 
 	ch.ops->set_timeout(&ch, msecs_to_jiffies(in->host->handshake_timeout_ms));
 	in->err = hs ? vmmig_hs_recv_hello(hs, &ch) : -ENOMEM;
@@ -431,8 +444,8 @@ static void vmmig_incoming_work(struct work_struct *work)
 	mutex_lock(&vn->lock);
 	if (in->expired && result == VMMIG_HS_PROTOCOL)
 		result = VMMIG_HS_TIMEOUT;
-	sock = in->sock;
-	in->sock = NULL;
+	mine = in->ch.ops;
+	in->ch.ops = NULL;
 	list_del(&in->node);
 	l->in_flight--;
 	mutex_unlock(&vn->lock);
@@ -441,19 +454,28 @@ static void vmmig_incoming_work(struct work_struct *work)
 	if (result != VMMIG_HS_OK)
 		vmmig_incoming_log(in, hs, result);
 	vmmig_hs_free(hs);
-	if (sock)
-		sock_release(sock);
+	if (mine)
+		ch.ops->release(&ch);
 	vmmig_auth_put(in->host);
 	kfree(in);
 }
 
-/*
- * A new connection: its handshake runs on the listener's workqueue, within
- * the handshake timeout. Over the host's max_handshakes in flight, it is
+/**
+ * vmmig_listen_incoming - start the handshake of a new connection
+ * @l: the listener that took it
+ * @ch: the connection (@ops, and @sock or @conn)
+ * @from: the peer's address
+ *
+ * The handshake runs on the listener's workqueue, within the handshake
+ * timeout. Over the host's max_handshakes in flight, the connection is
  * reset at once: a flood of silent connections costs the host little, and
  * real sources get ECONNRESET rather than a wait.
+ *
+ * Return: true if the listener took the connection; false if the caller
+ * must reset and release it.
  */
-static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
+bool vmmig_listen_incoming(struct vmmig_listener *l, const struct vmmig_channel *ch,
+			   const struct sockaddr_storage *from)
 {
 	struct vmmig_net *vn = vmmig_net(l->net);
 	struct vmmig_auth_config *host = vmmig_auth_get(&vn->auth);
@@ -462,10 +484,12 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 	if (!in)
 		goto drop;
 	in->l = l;
-	in->sock = sock;
+	in->ch.ops = ch->ops;
+	in->ch.sock = ch->sock;
+	in->ch.conn = ch->conn;
 	in->host = host;
 	in->err = -EBUSY;
-	vmmig_peer_addr(sock, &in->from);
+	in->from = *from;
 	INIT_WORK(&in->work, vmmig_incoming_work);
 	INIT_DELAYED_WORK(&in->expire, vmmig_incoming_expire);
 
@@ -484,11 +508,10 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 			   msecs_to_jiffies(host->handshake_timeout_ms));
 	queue_work(l->wq, &in->work);
 	mutex_unlock(&vn->lock);
-	return;
+	return true;
 drop:
 	vmmig_auth_put(host);
-	sock_no_linger(sock->sk);
-	sock_release(sock);
+	return false;
 }
 
 /*
@@ -496,21 +519,18 @@ drop:
  * refused one is reset rather than closed, so that its sender fails at
  * once, whatever it has sent.
  */
-static bool vmmig_listen_allowed(struct vmmig_listener *l, struct socket *sock)
+static bool vmmig_listen_allowed(struct vmmig_listener *l, struct socket *sock,
+				 struct sockaddr_storage *peer)
 {
-	struct sockaddr_storage peer;
-
-	vmmig_peer_addr(sock, &peer);
-	if (!vmmig_peer_check(l->net, &peer))
-		return true;
-	sock_no_linger(sock->sk);
-	sock_release(sock);
-	return false;
+	vmmig_peer_addr(sock, peer);
+	return !vmmig_peer_check(l->net, peer);
 }
 
 static int vmmig_listener_thread(void *data)
 {
 	struct vmmig_listener *l = data;
+	struct sockaddr_storage peer;
+	struct vmmig_channel ch;
 	struct socket *sock;
 	int ret;
 
@@ -518,8 +538,13 @@ static int vmmig_listener_thread(void *data)
 		ret = kernel_accept(l->sock, &sock, 0);
 		if (ret == -EINVAL)
 			break;		/* shut down */
-		if (!ret && vmmig_listen_allowed(l, sock))
-			vmmig_incoming_start(l, sock);
+		if (ret)
+			continue;
+		ch = (struct vmmig_channel){ .sock = sock, .ops = &vmmig_tcp_ops };
+		if (vmmig_listen_allowed(l, sock, &peer) && vmmig_listen_incoming(l, &ch, &peer))
+			continue;
+		sock_no_linger(sock->sk);
+		sock_release(sock);
 	}
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);
@@ -565,6 +590,13 @@ static struct vmmig_listener *vmmig_listener_create(struct net *net, u16 port)
 		ret = PTR_ERR(l->thread);
 		goto err_sock;
 	}
+	/* RDMA is an extra: without it (no rdma_cm, port taken there) TCP still works. */
+	l->rdma = vmmig_rdma_listen(net, port, l);
+	if (IS_ERR(l->rdma)) {
+		pr_info_ratelimited("no RDMA listener on port %u: error %ld\n",
+				    port, PTR_ERR(l->rdma));
+		l->rdma = NULL;
+	}
 	return l;
 
 err_sock:
@@ -581,13 +613,15 @@ static void vmmig_listener_destroy(struct vmmig_listener *l)
 	struct vmmig_net *vn = vmmig_net(l->net);
 	struct vmmig_incoming *in;
 
+	/* First the RDMA listener, whose accepts may still start handshakes. */
+	vmmig_rdma_listen_stop(l->rdma);
 	kernel_sock_shutdown(l->sock, SHUT_RDWR);
 	kthread_stop(l->thread);
 	/* No session waits any more: the handshakes in flight end now. */
 	mutex_lock(&vn->lock);
 	list_for_each_entry(in, &l->incoming, node)
-		if (in->sock)
-			kernel_sock_shutdown(in->sock, SHUT_RDWR);
+		if (in->ch.ops)
+			in->ch.ops->shutdown(&in->ch);
 	mutex_unlock(&vn->lock);
 	destroy_workqueue(l->wq);
 	sock_release(l->sock);
@@ -595,15 +629,30 @@ static void vmmig_listener_destroy(struct vmmig_listener *l)
 	kfree(l);
 }
 
+/* Back to NEW: the channels that joined are closed. */
+void vmmig_listen_undo(struct vmmig_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMMIG_MAX_CHANNELS; i++) {
+		s->ch[i].ops->release(&s->ch[i]);
+		s->ch[i].ops = &vmmig_tcp_ops;
+	}
+	s->nch = 0;
+	s->compression = VMMIG_COMP_NONE;
+	s->auth_mode = VMMIG_AUTH_NONE;
+	s->encrypted = false;
+	memset(s->peer_key, 0, sizeof(s->peer_key));
+}
+
 /*
  * Wait in ACCEPT until a source has joined with all its channels. Caller
- * holds s->lock; on success s->nch channels have sockets.
+ * holds s->lock; on success s->nch channels are connected.
  */
 int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout)
 {
 	struct vmmig_net *vn = vmmig_net(s->net);
 	struct vmmig_listener *l, *gone = NULL;
-	unsigned int i;
 	long left;
 	int ret = 0;
 
@@ -630,13 +679,7 @@ found:
 	mutex_lock(&vn->lock);
 	if (!s->accepted) {
 		list_del_init(&s->accept_node);
-		for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
-			s->ch[i].ops->release(&s->ch[i]);
-		s->nch = 0;
-		s->compression = VMMIG_COMP_NONE;
-		s->auth_mode = VMMIG_AUTH_NONE;
-		s->encrypted = false;
-		memset(s->peer_key, 0, sizeof(s->peer_key));
+		vmmig_listen_undo(s);
 		ret = left < 0 ? left : -ETIMEDOUT;
 	}
 	if (!--l->users) {

@@ -21,13 +21,18 @@ static int __init vmmig_init(void)
 	ret = vmmig_nl_init();
 	if (ret)
 		goto err_netns;
-	ret = vmmig_device_init();
+	ret = vmmig_rdma_init();
 	if (ret)
 		goto err_nl;
+	ret = vmmig_device_init();
+	if (ret)
+		goto err_rdma;
 
 	pr_info("loaded, ABI version %d\n", VMMIG_ABI_VERSION);
 	return 0;
 
+err_rdma:
+	vmmig_rdma_exit();
 err_nl:
 	vmmig_nl_exit();
 err_netns:
@@ -38,6 +43,7 @@ err_netns:
 static void __exit vmmig_exit(void)
 {
 	vmmig_device_exit();
+	vmmig_rdma_exit();
 	vmmig_nl_exit();
 	vmmig_netns_exit();
 }

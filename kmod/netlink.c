@@ -414,6 +414,26 @@ static int vmmig_nl_parse_list(struct nlattr *list, struct vmmig_cidr *nets,
 	return n;
 }
 
+/*
+ * kTLS needs TCP: a host that encrypts cannot default to RDMA, which would
+ * carry its migrations in the clear. @auth: the new settings, NULL to keep
+ * the host's. Caller holds vn->cfg_lock.
+ */
+static int vmmig_nl_check_rdma(struct vmmig_net *vn, struct nlattr **a,
+			       struct vmmig_auth_config *auth, const struct vmmig_host *h,
+			       struct netlink_ext_ack *extack)
+{
+	struct vmmig_auth_config *c = auth ? vmmig_auth_hold(auth) : vmmig_auth_get(&vn->auth);
+	bool encrypt = c->encrypt;
+
+	vmmig_auth_put(c);
+	if (h->perf != VMMIG_PERF_RDMA || !encrypt)
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, a[VMMIG_A_HOST_PERFORMANCE] ?: a[VMMIG_A_HOST_ENCRYPTION],
+			    "encryption is not available with performance rdma");
+	return -EINVAL;
+}
+
 int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vmmig_net *vn = vmmig_net(genl_info_net(info));
@@ -425,7 +445,7 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 	int n = 0, ret;
 
 	/* The policy checked each value alone; this is what it cannot say. */
-	if (a[VMMIG_A_HOST_PERFORMANCE] &&
+	if (!VMMIG_HAVE_RDMA && a[VMMIG_A_HOST_PERFORMANCE] &&
 	    nla_get_u32(a[VMMIG_A_HOST_PERFORMANCE]) == VMMIG_PERF_RDMA) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[VMMIG_A_HOST_PERFORMANCE],
 				    "RDMA transport not available");
@@ -469,6 +489,13 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 		h.compression = nla_get_u32(a[VMMIG_A_HOST_COMPRESSION]);
 	if (a[VMMIG_A_HOST_MAX_MIGRATIONS])
 		h.max_migrations = nla_get_u32(a[VMMIG_A_HOST_MAX_MIGRATIONS]);
+	ret = vmmig_nl_check_rdma(vn, a, auth, &h, info->extack);
+	if (ret) {
+		mutex_unlock(&vn->cfg_lock);
+		vmmig_auth_put(auth);
+		kfree(nets);
+		return ret;
+	}
 	/* The last step that can fail: then the host settings follow. */
 	if (auth) {
 		ret = vmmig_auth_commit(&vn->auth, auth, &msg);

@@ -27,6 +27,7 @@ enum vmmig_frame_type {
 	VMMIG_FRAME_ABORT,	/* session aborted, errno in @count */
 	VMMIG_FRAME_COMP,	/* @count pages from @page of @region, compressed */
 	VMMIG_FRAME_AUTH,	/* handshake proof, source first (struct vmmig_wire_auth) */
+	VMMIG_FRAME_RDMA_KEYS,	/* dest -> source, RDMA only: @count struct vmmig_wire_rkey */
 	VMMIG_FRAME_SPARSE,	/* @count pages from @page: zero map, non-zero pages */
 	__VMMIG_FRAME_MAX,
 };
@@ -100,6 +101,19 @@ struct vmmig_wire_auth {
  * ZERO frames would need one frame per change.
  */
 #define VMMIG_SPARSE_MAP_LEN	sizeof(__be64)
+
+/*
+ * RDMA_KEYS payload entry: one memory region the source may RDMA WRITE
+ * into on this channel. It maps @pages pages of the channel's share of
+ * region @region (its chunks, in order), from the @first-th, at @addr.
+ */
+struct vmmig_wire_rkey {
+	__be32 region;
+	__be32 rkey;
+	__be64 addr;
+	__be32 first;
+	__be32 pages;
+} __packed;
 
 /* A decoded header, in CPU order. */
 struct vmmig_frame {

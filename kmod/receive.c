@@ -83,6 +83,8 @@ static int vmmig_rx_sparse(struct vmmig_channel *ch, const struct vmmig_frame *f
 	u64 map;
 	int ret;
 
+	if (ch->placed)
+		return -EPROTO;	/* pages come by RDMA WRITE, in ZERO/PAGES runs */
 	ret = ch->ops->recv(ch, &wire_map, sizeof(wire_map));
 	if (ret)
 		return ret;
@@ -118,7 +120,7 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 		return -EBADMSG;	/* would break the ordering rule */
 
 	if (f->type == VMMIG_FRAME_ZERO) {
-		for (i = 0; i < f->count; i++)
+		for (i = 0; i < f->count && !ch->placed; i++)
 			vmmig_place_zero(mem->pages[f->page + i]);
 		atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {

@@ -33,9 +33,44 @@ static bool vmmig_page_is_zero(struct page *page)
 }
 
 /*
- * Send pages [@page, @page + @n) of @mem, one frame: ZERO if they are all
- * zero, PAGES if none is, else SPARSE (the zero map, then the others). The
- * data pages are spliced into the socket, not copied.
+ * A transport that places pages itself (RDMA WRITE) writes zero runs as well
+ * (from the zero page), so that no CPU write on the destination can land
+ * after a newer WRITE of the same page: one ZERO or PAGES frame per run of
+ * @map (bit i: page @page + i is zero), each with its writes.
+ */
+static int vmmig_send_placed(struct vmmig_channel *ch, struct vmmig_mem *mem,
+			     u64 page, unsigned int n, u64 map)
+{
+	struct vmmig_frame f = { .region = mem->id };
+	unsigned int i, j;
+	bool zero;
+	int ret;
+
+	for (i = 0; i < n; i = j) {
+		zero = map & BIT_ULL(i);
+		for (j = i + 1; j < n && !!(map & BIT_ULL(j)) == zero; j++)
+			;
+		f.type = zero ? VMMIG_FRAME_ZERO : VMMIG_FRAME_PAGES;
+		f.page = page + i;
+		f.count = j - i;
+		f.len = zero ? 0 : f.count * PAGE_SIZE;
+
+		mutex_lock(&ch->tx_lock);
+		ret = vmmig_send_frame(ch, &f, NULL, true);
+		if (!ret)
+			ret = ch->ops->send_pages(ch, mem->id, f.page,
+						  zero ? NULL : &mem->pages[f.page], f.count);
+		mutex_unlock(&ch->tx_lock);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Send pages [@page, @page + @n) of @mem. Over a byte stream, one frame:
+ * ZERO if they are all zero, PAGES if none is, else SPARSE (the zero map,
+ * then the others). The data pages are spliced, not copied.
  */
 static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
 			    u64 page, unsigned int n)
@@ -55,24 +90,29 @@ static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
 		else
 			data[nz++] = mem->pages[page + i];
 	}
-	if (!nz)
-		f.type = VMMIG_FRAME_ZERO;
-	else if (nz == n)
-		f.type = VMMIG_FRAME_PAGES;
-	else
-		f.type = VMMIG_FRAME_SPARSE;
-	f.len = nz * PAGE_SIZE;
-	if (f.type == VMMIG_FRAME_SPARSE)
-		f.len += VMMIG_SPARSE_MAP_LEN;
-	wire_map = cpu_to_be64(map);
 
-	mutex_lock(&ch->tx_lock);
-	ret = vmmig_send_frame(ch, &f, NULL, true);
-	if (!ret && f.type == VMMIG_FRAME_SPARSE)
-		ret = ch->ops->send(ch, &wire_map, sizeof(wire_map), true);
-	if (!ret && nz)
-		ret = ch->ops->send_pages(ch, data, nz);
-	mutex_unlock(&ch->tx_lock);
+	if (ch->placed) {
+		ret = vmmig_send_placed(ch, mem, page, n, map);
+	} else {
+		if (!nz)
+			f.type = VMMIG_FRAME_ZERO;
+		else if (nz == n)
+			f.type = VMMIG_FRAME_PAGES;
+		else
+			f.type = VMMIG_FRAME_SPARSE;
+		f.len = nz * PAGE_SIZE;
+		if (f.type == VMMIG_FRAME_SPARSE)
+			f.len += VMMIG_SPARSE_MAP_LEN;
+		wire_map = cpu_to_be64(map);
+
+		mutex_lock(&ch->tx_lock);
+		ret = vmmig_send_frame(ch, &f, NULL, true);
+		if (!ret && f.type == VMMIG_FRAME_SPARSE)
+			ret = ch->ops->send(ch, &wire_map, sizeof(wire_map), true);
+		if (!ret && nz)	/* not placed: @page is not where they go */
+			ret = ch->ops->send_pages(ch, mem->id, page, data, nz);
+		mutex_unlock(&ch->tx_lock);
+	}
 	if (ret)
 		return ret;
 

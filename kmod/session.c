@@ -179,6 +179,25 @@ static int vmmig_session_comp_init(struct vmmig_session *s)
 	return 0;
 }
 
+/*
+ * Every channel is past the handshake: what the transport does before
+ * ACTIVE (RDMA: the destination's memory keys). Nothing is undone here.
+ */
+static int vmmig_session_ch_start(struct vmmig_session *s)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->nch; i++) {
+		if (!s->ch[i].ops->start)
+			continue;
+		ret = s->ch[i].ops->start(&s->ch[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Every channel is connected and past the handshake: go ACTIVE. */
 int vmmig_session_start(struct vmmig_session *s)
 {
@@ -242,6 +261,26 @@ static int vmmig_fill_addr(const struct vmmig_connect *c, u16 port,
 	return -EINVAL;
 }
 
+/* The ops of @transport, or why this host cannot use it with @auth. */
+static int vmmig_session_transport(u32 transport, const struct vmmig_auth_config *auth,
+				   const struct vmmig_transport_ops **ops)
+{
+	int ret;
+
+	if (transport == VMMIG_TRANSPORT_TCP)
+		return 0;
+	ret = vmmig_rdma_check();
+	if (ret)
+		return ret;
+	/* kTLS needs a socket: refuse rather than carry the session in the clear. */
+	if (auth->encrypt)
+		return -EPROTONOSUPPORT;
+#if VMMIG_HAVE_RDMA
+	*ops = &vmmig_rdma_ops;
+#endif
+	return 0;
+}
+
 /*
  * Caller holds s->lock; the session is NEW. Bad arguments fail before the
  * host's policy is asked, so that EINVAL never depends on the settings.
@@ -253,12 +292,14 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 	struct vmmig_auth_config *auth;
 	struct sockaddr_storage ss;
 	struct vmmig_host h;
+	const struct vmmig_transport_ops *ops = &vmmig_tcp_ops;
+	u32 transport = c->transport;
 	unsigned int i;
 	int ret, len;
 
-	if ((c->flags & ~VMMIG_CONNECT_HOST_DEFAULTS) || c->reserved ||
+	if ((c->flags & ~VMMIG_CONNECT_HOST_DEFAULTS) || transport >= __VMMIG_TRANSPORT_MAX ||
 	    c->channels > VMMIG_MAX_CHANNELS || (!c->channels && !host_defaults) ||
-	    (host_defaults && (c->compression || c->level)) ||
+	    (host_defaults && (c->compression || c->level || transport)) ||
 	    vmmig_comp_check(c->compression, c->level))
 		return -EINVAL;
 	len = vmmig_fill_addr(c, c->port, &ss);
@@ -279,6 +320,13 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 		s->compression = h.compression;
 	/* One set of settings for every channel, even if the host's change. */
 	auth = s->auth ? vmmig_auth_hold(s->auth) : vmmig_auth_get(&vmmig_net(s->net)->auth);
+	if (host_defaults && h.perf == VMMIG_PERF_RDMA)
+		transport = VMMIG_TRANSPORT_RDMA;
+	ret = vmmig_session_transport(transport, auth, &ops);
+	if (ret)
+		goto err;
+	for (i = 0; i < s->nch; i++)
+		s->ch[i].ops = ops;
 	ret = vmmig_session_comp_init(s);
 	if (ret)
 		goto err;
@@ -289,6 +337,9 @@ int vmmig_session_connect(struct vmmig_session *s, const struct vmmig_connect *c
 		if (ret)
 			goto err;
 	}
+	ret = vmmig_session_ch_start(s);
+	if (ret)
+		goto err;
 	s->peer = ss;
 	s->auth_mode = auth->mode;
 	s->encrypted = auth->encrypt;
@@ -298,6 +349,7 @@ err:
 	vmmig_auth_put(auth);
 	for (i = 0; i < s->nch; i++) {
 		s->ch[i].ops->release(&s->ch[i]);
+		s->ch[i].ops = &vmmig_tcp_ops;
 		vmmig_comp_ctx_destroy(s->ch[i].comp);
 		s->ch[i].comp = NULL;
 	}
@@ -316,13 +368,18 @@ int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
 	struct vmmig_host h;
 	int ret;
 
-	if (a->flags || a->reserved)
+	if (a->flags || a->transport)
 		return -EINVAL;
 	ret = vmmig_admit(s, VMMIG_ROLE_DESTINATION, &h);
 	if (ret)
 		return ret;
 	s->role = VMMIG_ROLE_DESTINATION;
 	ret = vmmig_listen_wait(s, a->port ?: h.port, timeout);
+	if (!ret) {
+		ret = vmmig_session_ch_start(s);
+		if (ret)
+			vmmig_listen_undo(s);
+	}
 	if (ret) {
 		s->role = VMMIG_ROLE_NONE;
 		vmmig_unadmit(s);
@@ -330,6 +387,8 @@ int vmmig_session_accept(struct vmmig_session *s, struct vmmig_accept *a)
 	}
 
 	a->channels = s->nch;
+	a->transport = s->ch[0].ops == &vmmig_tcp_ops ? VMMIG_TRANSPORT_TCP
+						      : VMMIG_TRANSPORT_RDMA;
 	a->peer_family = s->peer.ss_family;
 	if (s->peer.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&s->peer;

@@ -76,8 +76,8 @@ static void vmmig_bvec_fill(struct bio_vec *bvec, struct page **pages, unsigned 
 		bvec_set_page(&bvec[i], pages[i], PAGE_SIZE, 0);
 }
 
-static int vmmig_tcp_send_pages(struct vmmig_channel *ch, struct page **pages,
-				unsigned int n)
+static int vmmig_tcp_send_pages(struct vmmig_channel *ch, u32 region, u64 page,
+				struct page **pages, unsigned int n)
 {
 	struct bio_vec bvec[VMMIG_TCP_BVECS];
 	unsigned int i, k;

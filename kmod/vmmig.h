@@ -62,12 +62,21 @@ struct vmmig_transport_ops {
 		       unsigned long timeout);
 	/* Bytes copied from @buf; @more: another frame follows at once. */
 	int (*send)(struct vmmig_channel *ch, const void *buf, size_t len, bool more);
-	/* @n whole pages, without copying them. */
-	int (*send_pages)(struct vmmig_channel *ch, struct page **pages, unsigned int n);
+	/*
+	 * @n whole pages, without copying them: pages @page.. of region
+	 * @region, for a transport that places them at the peer itself.
+	 */
+	int (*send_pages)(struct vmmig_channel *ch, u32 region, u64 page,
+			  struct page **pages, unsigned int n);
 	/* Exactly @len bytes; -ECONNRESET if the peer closed first. */
 	int (*recv)(struct vmmig_channel *ch, void *buf, size_t len);
 	/* Exactly @n whole pages, straight into them. */
 	int (*recv_pages)(struct vmmig_channel *ch, struct page **pages, unsigned int n);
+	/*
+	 * Optional: after the handshake of every channel, before the session
+	 * goes ACTIVE; both sides, the peer's start running at the same time.
+	 */
+	int (*start)(struct vmmig_channel *ch);
 	void (*set_timeout)(struct vmmig_channel *ch, unsigned long timeout);
 	/* Encrypt and authenticate every byte from now on (ktls.c for TCP). */
 	int (*start_encryption)(struct vmmig_channel *ch, const struct vmmig_traffic_key *tx,
@@ -78,6 +87,33 @@ struct vmmig_transport_ops {
 };
 
 extern const struct vmmig_transport_ops vmmig_tcp_ops;
+
+/*
+ * RDMA (kmod/rdma/): built when the kernel has rdma_cm. Without it the
+ * transport is missing and asking for it fails with -EOPNOTSUPP.
+ */
+#define VMMIG_HAVE_RDMA	IS_ENABLED(CONFIG_INFINIBAND_ADDR_TRANS)
+struct vmmig_rdma_listener;
+#if VMMIG_HAVE_RDMA
+extern const struct vmmig_transport_ops vmmig_rdma_ops;
+int vmmig_rdma_init(void);
+void vmmig_rdma_exit(void);
+int vmmig_rdma_check(void);
+struct vmmig_rdma_listener *vmmig_rdma_listen(struct net *net, u16 port,
+					      struct vmmig_listener *owner);
+void vmmig_rdma_listen_stop(struct vmmig_rdma_listener *rl);
+#else
+static inline int vmmig_rdma_init(void) { return 0; }
+static inline void vmmig_rdma_exit(void) {}
+static inline int vmmig_rdma_check(void) { return -EOPNOTSUPP; }
+static inline struct vmmig_rdma_listener *vmmig_rdma_listen(struct net *net, u16 port,
+							    struct vmmig_listener *owner)
+{
+	return NULL;
+}
+
+static inline void vmmig_rdma_listen_stop(struct vmmig_rdma_listener *rl) {}
+#endif
 
 /* A registered guest RAM region, its pages pinned. */
 struct vmmig_mem {
@@ -92,13 +128,20 @@ struct vmmig_channel {
 	struct vmmig_session *sess;
 	unsigned int index;
 	const struct vmmig_transport_ops *ops;
-	struct socket *sock;
+	struct socket *sock;		/* TCP */
+	void *conn;			/* RDMA: struct vmmig_rdma_conn */
 	struct mutex tx_lock;		/* one frame at a time */
 	struct task_struct *rx_thread;
 	struct work_struct tx_work;
 	struct vmmig_comp_ctx *comp;	/* NULL: no compression */
 	u64 sync_seq;		/* source: last SYNC_ACK; dest: last SYNC */
 	bool fin;		/* dest: FIN received */
+	/*
+	 * The transport places the pages of PAGES and ZERO frames at the
+	 * peer itself (RDMA WRITE): zero runs go through send_pages() too,
+	 * with NULL pages, and the destination finds them in place.
+	 */
+	bool placed;
 };
 
 /* A destination event, queued for VMMIG_IOC_WAIT_EVENT. */
@@ -251,6 +294,9 @@ int vmmig_rx_thread(void *data);
 
 /* listen.c */
 int vmmig_listen_wait(struct vmmig_session *s, u16 port, unsigned long timeout);
+void vmmig_listen_undo(struct vmmig_session *s);
+bool vmmig_listen_incoming(struct vmmig_listener *l, const struct vmmig_channel *ch,
+			   const struct sockaddr_storage *from);
 
 /* netns.c */
 int vmmig_netns_init(void);

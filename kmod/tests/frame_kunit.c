@@ -21,6 +21,7 @@ struct frame_case {
 #define HELLO_MIN	((u32)sizeof(struct vmmig_wire_hello))
 #define WELCOME_LEN	((u32)sizeof(struct vmmig_wire_welcome))
 #define AUTH_LEN	((u32)sizeof(struct vmmig_wire_auth))
+#define RKEY_LEN	((u32)sizeof(struct vmmig_wire_rkey))
 #define SMAP		((u32)VMMIG_SPARSE_MAP_LEN)
 
 static const struct frame_case frame_cases[] = {
@@ -43,6 +44,8 @@ static const struct frame_case frame_cases[] = {
 	{ "comp_one",		{ VMMIG_FRAME_COMP, 3, 1, 2 + 100, 64 }, 0 },
 	{ "comp_all_zero",	{ VMMIG_FRAME_COMP, 3, 64, 128, 64 }, 0 },
 	{ "comp_all_raw",	{ VMMIG_FRAME_COMP, 3, 64, 64 * (2 + PG), 64 }, 0 },
+	{ "rkeys_none",		{ VMMIG_FRAME_RDMA_KEYS, 0, 0, 0, 0 }, 0 },
+	{ "rkeys_two",		{ VMMIG_FRAME_RDMA_KEYS, 0, 2, 2 * RKEY_LEN, 0 }, 0 },
 	{ "sparse_one_data",	{ VMMIG_FRAME_SPARSE, 3, 2, SMAP + PG, 64 }, 0 },
 	{ "sparse_one_zero",	{ VMMIG_FRAME_SPARSE, 3, 64, SMAP + 63 * PG, 0 }, 0 },
 	/* malformed type */
@@ -74,6 +77,9 @@ static const struct frame_case frame_cases[] = {
 	{ "comp_count_65",	{ VMMIG_FRAME_COMP, 1, 65, 130, 0 }, -EBADMSG },
 	{ "comp_no_table",	{ VMMIG_FRAME_COMP, 1, 4, 7, 0 }, -EBADMSG },
 	{ "comp_too_long",	{ VMMIG_FRAME_COMP, 1, 2, 2 * (2 + PG) + 1, 0 }, -EBADMSG },
+	{ "rkeys_short",	{ VMMIG_FRAME_RDMA_KEYS, 0, 2, 2 * RKEY_LEN - 1, 0 }, -EBADMSG },
+	{ "rkeys_region",	{ VMMIG_FRAME_RDMA_KEYS, 1, 1, RKEY_LEN, 0 }, -EBADMSG },
+	{ "rkeys_page",		{ VMMIG_FRAME_RDMA_KEYS, 0, 1, RKEY_LEN, 1 }, -EBADMSG },
 	{ "sparse_count_one",	{ VMMIG_FRAME_SPARSE, 1, 1, SMAP + PG, 0 }, -EBADMSG },
 	{ "sparse_count_65",	{ VMMIG_FRAME_SPARSE, 1, 65, SMAP + PG, 0 }, -EBADMSG },
 	{ "sparse_no_map",	{ VMMIG_FRAME_SPARSE, 1, 4, 2 * PG, 0 }, -EBADMSG },

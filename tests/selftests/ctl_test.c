@@ -368,8 +368,6 @@ TEST_F_TIMEOUT(ctl, rejections_name_the_cause_and_change_nothing, 300)
 		{ "set max-migrations 0", 2, { "max-migrations: integer out of range",
 					       ", allowed 1..256" } },
 		{ "set max-migrations 257", 2, { "max-migrations: integer out of range" } },
-		{ "set performance rdma", 2, { "set: performance: RDMA transport not available",
-					       " (Operation not supported)" } },
 		/* all or nothing: the good port is not taken either */
 		{ "set port 6612 channels 99", 2, { "channels: integer out of range" } },
 		{ "set compression none", 1, { "compression 'none': not lz4 or zstd" } },

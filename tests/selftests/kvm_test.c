@@ -4,7 +4,9 @@
  * writes a known set of pages each round; the test takes KVM_GET_DIRTY_LOG,
  * checks it names exactly those pages, and hands the bitmap unchanged to
  * VMMIG_IOC_SEND_DIRTY, as a VMM would. After FINISH the destination (a
- * child in netns B) must hold the guest's memory byte for byte.
+ * child in netns B) must hold the guest's memory byte for byte. The same
+ * over RDMA, on the Soft-RoCE rig of vmmig_test.h (both hosts in the
+ * initial namespace).
  *
  * Also: a bitmap longer than its region, or with bits past it, is refused
  * with EINVAL and sends nothing.
@@ -91,6 +93,7 @@ struct dest_args {
 	size_t len;
 	__u64 gpa;
 	__u16 port;
+	const char *netns;	/* the destination host's; NULL: ours */
 	int src_fd;		/* the source's session: not the child's to hold */
 	struct dest_result *res;
 };
@@ -103,7 +106,7 @@ static void dest_child(const struct dest_args *a)
 	int fd;
 
 	close(a->src_fd);
-	if (vt_enter_netns(VT_NS_B))
+	if (a->netns && vt_enter_netns(a->netns))
 		_exit(2);
 	fd = vt_open();
 	if (fd < 0 || vt_add_region(fd, REGION_ID, a->mem, a->len, a->gpa))
@@ -341,6 +344,13 @@ FIXTURE(kvm) {
 	struct dest_result *res;
 };
 
+FIXTURE_VARIANT(kvm) {
+	bool rdma;
+};
+
+FIXTURE_VARIANT_ADD(kvm, tcp) { .rdma = false };
+FIXTURE_VARIANT_ADD(kvm, rdma) { .rdma = true };
+
 FIXTURE_SETUP(kvm)
 {
 	self->g.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -351,9 +361,13 @@ FIXTURE_SETUP(kvm)
 	self->g.vm = -1;
 	self->g.vcpu = -1;
 	self->fd = -1;
-	ASSERT_EQ(0, vt_netns_setup());
-	ASSERT_EQ(0, vt_hosts_enable());
-	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	if (variant->rdma) {
+		ASSERT_EQ(0, vt_rig_setup(true));
+	} else {
+		ASSERT_EQ(0, vt_netns_setup());
+		ASSERT_EQ(0, vt_hosts_enable());
+		ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	}
 	self->dst = map_anon(GUEST_BYTES, MAP_SHARED);
 	ASSERT_NE(NULL, self->dst);
 	memset(self->dst, 0xee, GUEST_BYTES);
@@ -373,7 +387,10 @@ FIXTURE_TEARDOWN(kvm)
 		munmap(self->g.mem, GUEST_BYTES);
 	munmap(self->dst, GUEST_BYTES);
 	munmap(self->res, sizeof(*self->res));
-	vt_netns_teardown();
+	if (variant->rdma)
+		vt_rig_teardown();
+	else
+		vt_netns_teardown();
 }
 
 /*
@@ -381,11 +398,12 @@ FIXTURE_TEARDOWN(kvm)
  * takes KVM's dirty log, which must be exactly the pages the guest wrote,
  * and sends that bitmap as it is. After FINISH the destination is equal.
  */
-TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 300)
+TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 600)
 {
 	struct dest_args a = {
 		.mem = self->dst, .len = GUEST_BYTES, .gpa = GUEST_GPA,
-		.port = 6630, .src_fd = self->fd, .res = self->res,
+		.port = variant->rdma ? 6635 : 6630, .netns = variant->rdma ? NULL : VT_NS_B,
+		.src_fd = self->fd, .res = self->res,
 	};
 	unsigned long map[GUEST_WORDS], want[GUEST_WORDS];
 	struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = map };
@@ -411,7 +429,13 @@ TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 300)
 	EXPECT_EQ(0, popcount_map(map, GUEST_WORDS));
 
 	ASSERT_EQ(0, vt_add_region(self->fd, REGION_ID, self->g.mem, GUEST_BYTES, GUEST_GPA));
-	ASSERT_EQ(0, vt_connect_retry(self->fd, NULL, a.port, 2, 200));
+	if (variant->rdma) {
+		ASSERT_EQ(0, vt_connect_rdma(self->fd, VT_RIG_ADDR_B, a.port, 2, 0, 0));
+		/* Raw pages go by RDMA WRITE: the destination registered its RAM. */
+		EXPECT_LT(0, vt_rdma_resources("mr"));
+	} else {
+		ASSERT_EQ(0, vt_connect_retry(self->fd, NULL, a.port, 2, 200));
+	}
 
 	/* Round 0: everything, i.e. the code page and 1023 zero pages. */
 	ASSERT_EQ(0, vt_send_dirty(self->fd, REGION_ID, 0, GUEST_PAGES, NULL, &d));
@@ -564,7 +588,7 @@ TEST_F_TIMEOUT(badmap, oversized_bitmap_rejected, 300)
 {
 	struct dest_args a = {
 		.mem = self->dst, .len = BAD_BYTES, .gpa = GUEST_GPA,
-		.port = 6631, .src_fd = self->fd, .res = self->res,
+		.port = 6631, .netns = VT_NS_B, .src_fd = self->fd, .res = self->res,
 	};
 	/* As long as a dirty log of a 256-page slot, plus a spare word. */
 	unsigned long map[5];

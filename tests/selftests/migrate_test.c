@@ -486,7 +486,7 @@ TEST_F(ioc, accept_times_out)
 	struct vmmig_stats st;
 
 	EXPECT_EQ(-ETIMEDOUT, vt_ioctl(self->fd, VMMIG_IOC_ACCEPT, &a));
-	a.reserved = 1;
+	a.transport = 1;
 	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ACCEPT, &a));
 	ASSERT_EQ(0, vt_stats(self->fd, &st));
 	EXPECT_EQ(VMMIG_STATE_NEW, st.state);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,91 @@ static inline int vt_stats(int fd, struct vmmig_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->size = sizeof(*st);
 	return vt_ioctl(fd, VMMIG_IOC_GET_STATS, st);
+}
+
+/*
+ * The Soft-RoCE rig of the RDMA tests (rdma_test, kvm_test, the bench).
+ * rxe in Linux 6.12 is not network-namespace aware: it routes and listens
+ * (UDP 4791) in the initial namespace only, so two namespaces joined by
+ * veth cannot talk RoCE. Source and destination therefore both live in
+ * the initial namespace, with two addresses on one veth end that carries
+ * the rxe device; rxe loops the packets back inside the device. The wire
+ * protocol, the rdma_cm connect/accept and every verb are the same as
+ * between two machines.
+ */
+#define VT_RXE		"vmmig_rxe0"
+#define VT_RIG_DEV	"vmmig_r0"
+#define VT_RIG_ADDR_A	"10.78.0.1"
+#define VT_RIG_ADDR_B	"10.78.0.2"
+#define VT_RIG_ADDR6_B	"fd78::2"
+
+/* The rig gone, and the initial namespace's host settings back to default. */
+static inline void vt_rig_teardown(void)
+{
+	vt_sh("rdma link del " VT_RXE " 2>/dev/null; ip link del " VT_RIG_DEV " 2>/dev/null");
+	vt_ctl(NULL, "disable >/dev/null");
+	vt_ctl(NULL, "set encryption off auth none >/dev/null");
+	vt_ctl(NULL, "set performance compression networks any max-migrations 2 >/dev/null");
+}
+
+/* The veth end with both hosts' addresses; with @rxe, its rxe device. */
+static inline int vt_rig_setup(bool rxe)
+{
+	vt_rig_teardown();
+	if (vt_sh("set -e; ip link add " VT_RIG_DEV " type veth peer name " VT_RIG_DEV "p;"
+		  "ip addr add " VT_RIG_ADDR_A "/24 dev " VT_RIG_DEV ";"
+		  "ip addr add " VT_RIG_ADDR_B "/24 dev " VT_RIG_DEV ";"
+		  "ip addr add fd78::1/64 dev " VT_RIG_DEV " nodad;"
+		  "ip addr add " VT_RIG_ADDR6_B "/64 dev " VT_RIG_DEV " nodad;"
+		  "ip link set " VT_RIG_DEV "p up; ip link set " VT_RIG_DEV " up"))
+		return -1;
+	if (rxe && vt_sh("rdma link add " VT_RXE " type rxe netdev " VT_RIG_DEV))
+		return -1;
+	return vt_ctl(NULL, "enable");
+}
+
+/*
+ * RDMA objects of one kind ("qp", "cq", "mr", "pd") the kernel holds for
+ * vmmig (the QPs rdma_cm creates for it are rdma_cm's), at most 255.
+ */
+static inline int vt_rdma_resources(const char *kind)
+{
+	const char *owner = strcmp(kind, "qp") ? "vmmig" : "rdma_cm";
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "n=$(rdma resource show %s | grep -c 'comm \\[%s\\]');"
+		 "[ $n -gt 255 ] && n=255; exit $n", kind, owner);
+	return vt_sh(cmd);
+}
+
+/*
+ * CONNECT over RDMA (@flags VMMIG_CONNECT_HOST_DEFAULTS: the host's
+ * performance setting picks), retrying while the destination is not yet
+ * accepting, for at least a minute as vt_connect_comp_retry() does.
+ */
+static inline int vt_connect_rdma(int fd, const char *addr, __u16 port, __u32 channels,
+				  __u32 compression, __u32 flags)
+{
+	struct vmmig_connect c = {
+		.size = sizeof(c), .flags = flags, .family = AF_INET, .port = port,
+		.channels = channels, .timeout_ms = 10000, .compression = compression,
+		.transport = flags ? 0 : VMMIG_TRANSPORT_RDMA,
+	};
+	int tries = 1200, rc;
+
+	if (strchr(addr, ':')) {
+		c.family = AF_INET6;
+		inet_pton(AF_INET6, addr, c.addr);
+	} else {
+		inet_pton(AF_INET, addr, c.addr);
+	}
+	do {
+		rc = vt_ioctl(fd, VMMIG_IOC_CONNECT, &c);
+		if (rc != -ECONNREFUSED)
+			return rc;
+		usleep(50000);
+	} while (--tries > 0);
+	return rc;
 }
 
 #endif /* _VMMIG_TEST_H */

@@ -26,7 +26,10 @@
 #define FILL		0x5a
 
 /* Naturally aligned: the layout is the wire layout without packing. */
-enum { HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT, COMP, AUTH, SPARSE };
+enum {
+	HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT, COMP, AUTH, RDMA_KEYS,
+	SPARSE,
+};
 
 struct hdr {
 	__u32 magic;

@@ -51,9 +51,15 @@
  *	SETTINGS below) choose instead: @compression and @level must be 0,
  *	and @channels 0 takes the host's channel count.
  *	@port 0 is the host's port setting (default VMMIG_DEFAULT_PORT).
+ *	@transport picks TCP or RDMA (TRANSPORTS below); with the flag it
+ *	must be 0 and the host's performance setting picks.
  *	-EINVAL: bad family/address, @channels 0 (without the flag) or >
- *	VMMIG_MAX_CHANNELS, unknown @compression, @level out of the codec's
- *	range; -EACCES: outgoing migrations are disabled on this host;
+ *	VMMIG_MAX_CHANNELS, unknown @compression or @transport, @level out
+ *	of the codec's range; -ENODEV: RDMA asked for and the host has no
+ *	RDMA device; -EOPNOTSUPP: RDMA asked for and the module was built
+ *	for a kernel without rdma_cm; -EPROTONOSUPPORT: RDMA asked for with
+ *	encryption on (TRANSPORTS below); -EACCES: outgoing migrations are
+ *	disabled on this host;
  *	-EBUSY: the host's max-migrations are running; -ECONNREFUSED: nobody
  *	accepting there; -ECONNRESET: the peer closed the connection before
  *	the handshake completed (e.g. we are not on its migration networks,
@@ -65,12 +71,14 @@
  * VMMIG_IOC_ACCEPT (struct vmmig_accept, NEW state, destination)
  *	Waits for a source to connect to @port (0: the host's port setting)
  *	in the caller's network namespace, up to @timeout_ms (0: until a
- *	signal). The module owns the listening socket while at least one
- *	session waits in ACCEPT. On return the session is ACTIVE and the peer
- *	fields are filled in. A source that fails the handshake does not end
- *	the wait. -ETIMEDOUT; -EINTR; -EADDRINUSE: the port is taken by a
- *	non-vmmig socket; -EACCES: incoming migrations are disabled on this
- *	host; -EBUSY: the host's max-migrations are running.
+ *	signal). The module owns the listening socket (and, with rdma_cm, an
+ *	RDMA listener on the same port) while at least one session waits in
+ *	ACCEPT. On return the session is ACTIVE and the peer fields and
+ *	@transport (the one the source chose) are filled in. A source that
+ *	fails the handshake does not end the wait. -ETIMEDOUT; -EINTR;
+ *	-EADDRINUSE: the port is taken by a non-vmmig socket; -EACCES:
+ *	incoming migrations are disabled on this host; -EBUSY: the host's
+ *	max-migrations are running; -EINVAL: @transport not 0.
  *
  * VMMIG_IOC_SEND_DIRTY (struct vmmig_dirty, ACTIVE, source)
  *	Sends every page whose bit is set in @bitmap (KVM_GET_DIRTY_LOG
@@ -136,6 +144,25 @@
  * happened (comp_* fields). A compressed page that does not decode to
  * exactly 4096 bytes aborts the session with EBADMSG.
  *
+ * TRANSPORTS
+ * ----------
+ * VMMIG_TRANSPORT_TCP: @channels TCP connections. VMMIG_TRANSPORT_RDMA:
+ * @channels reliable-connected RDMA queue pairs set up with rdma_cm on
+ * the same address and port (RoCE, iWARP or InfiniBand with IP
+ * addressing); frames and pages go by SEND into buffers the peer posted,
+ * with the same frames, SYNC fences and compression as TCP. There is no
+ * silent fallback: RDMA that cannot connect fails CONNECT. A destination
+ * accepts either, on the same port; the network list applies to both,
+ * before anything is allocated for the peer, and every channel's
+ * handshake (AUTHENTICATION below) before any memory is registered for
+ * it. An RDMA device removed under a session aborts it (ENODEV).
+ * kTLS needs TCP, so RDMA is never encrypted: rather than run a session
+ * that asks for encryption in the clear, CONNECT over RDMA with
+ * encryption on (the session's or the host's settings) fails with
+ * -EPROTONOSUPPORT before connecting, a destination refuses an RDMA
+ * channel whose HELLO asks for encryption with the same errno, and
+ * SET_HOST refuses encryption with performance rdma (-EINVAL).
+ *
  * ORDERING
  * --------
  * A page is always sent on the same channel (chosen from its region and
@@ -184,10 +211,12 @@
  * VMMIG_CMD_GET_HOST (do): every VMMIG_A_HOST_* attribute.
  * VMMIG_CMD_SET_HOST (do, admin): sets the settings given, keeps the
  *	others, all or nothing. -EOPNOTSUPP "RDMA transport not available":
- *	PERFORMANCE VMMIG_PERF_RDMA. With NETWORK_LIST (a nest of
- *	VMMIG_A_NETLIST_ENTRY nests, each with the attributes of an
- *	ADD_NETWORK request) the network list becomes exactly those entries, in that
- *	order, in the same all-or-nothing step: the errors of ADD_NETWORK
+ *	PERFORMANCE VMMIG_PERF_RDMA with a module built without rdma_cm.
+ *	-EINVAL "encryption is not available with performance rdma": the
+ *	settings would have both (kTLS needs TCP). With NETWORK_LIST (a
+ *	nest of VMMIG_A_NETLIST_ENTRY nests, each with the attributes of an
+ *	ADD_NETWORK request) the network list becomes exactly those entries,
+ *	in that order, in the same all-or-nothing step: the errors of ADD_NETWORK
  *	(for a duplicate, "network listed twice"), pointing at the entry.
  *	With PEER_LIST (a nest of VMMIG_A_PEERLIST_ENTRY nests, each with
  *	the attributes of an ADD_PEER request) the peer list becomes exactly
@@ -256,7 +285,8 @@
  * PERFORMANCE (VMMIG_PERF_COMPRESSION), CHANNELS (VMMIG_DEFAULT_CHANNELS),
  *	COMPRESSION (VMMIG_COMP_LZ4): what CONNECT with
  *	VMMIG_CONNECT_HOST_DEFAULTS uses: tcp is VMMIG_COMP_NONE,
- *	compression the COMPRESSION codec at its default level.
+ *	compression the COMPRESSION codec at its default level, rdma the
+ *	RDMA transport with VMMIG_COMP_NONE.
  */
 #ifndef _UAPI_LINUX_VMMIG_H
 #define _UAPI_LINUX_VMMIG_H
@@ -311,8 +341,15 @@ enum vmmig_comp {
 	__VMMIG_COMP_MAX,
 };
 
-/* CONNECT: channels, codec and level from the host's settings. */
+/* CONNECT: channels, codec, level and transport from the host's settings. */
 #define VMMIG_CONNECT_HOST_DEFAULTS	0x1
+
+/* What the channels of a session run on (TRANSPORTS below). */
+enum vmmig_transport {
+	VMMIG_TRANSPORT_TCP = 0,
+	VMMIG_TRANSPORT_RDMA,
+	__VMMIG_TRANSPORT_MAX,
+};
 
 struct vmmig_connect {
 	__u32 size;
@@ -324,14 +361,14 @@ struct vmmig_connect {
 	__u32 timeout_ms;	/* connect + handshake; 0: 10000 */
 	__u32 compression;	/* enum vmmig_comp */
 	__s32 level;		/* 0: the codec's default */
-	__u32 reserved;
+	__u32 transport;	/* enum vmmig_transport */
 };
 
 struct vmmig_accept {
 	__u32 size;
 	__u32 flags;		/* none defined */
 	__u16 port;		/* host byte order; 0: the host's port setting */
-	__u16 reserved;
+	__u16 transport;	/* 0 in; filled in on success: the source's choice */
 	__u32 timeout_ms;	/* 0: until a signal */
 	/* filled in on success */
 	__u16 peer_family;
@@ -463,7 +500,7 @@ struct vmmig_auth {
 enum vmmig_perf {
 	VMMIG_PERF_TCP = 0,		/* uncompressed, zero copy */
 	VMMIG_PERF_COMPRESSION,		/* the host's codec (the default) */
-	VMMIG_PERF_RDMA,		/* not available yet */
+	VMMIG_PERF_RDMA,		/* uncompressed, RDMA transport */
 };
 
 /* Which peers may connect for an incoming migration. */

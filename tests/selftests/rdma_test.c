@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Migrations over the RDMA transport, on Soft-RoCE (rxe): memory equal
+ * byte for byte, raw and compressed (256 MiB), per session and by the
+ * host's performance setting, authenticated; a wrong key refused before
+ * any memory is registered; encryption over RDMA refused, never run in
+ * the clear; a host without an RDMA device refused with ENODEV; faults
+ * (device removed, peer killed, destination closing its session) abort
+ * cleanly; and no RDMA resource (QP, CQ, MR, PD) is left behind.
+ *
+ * Both hosts share the initial namespace and one rxe device: see the rig
+ * in vmmig_test.h for why.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "vmmig_test.h"
+#include "kselftest_harness.h"
+
+#define PG		4096UL
+#define MIB		(1024UL * 1024)
+#define RXE		VT_RXE
+#define RIG_ADDR_B	VT_RIG_ADDR_B
+#define RIG_ADDR6_B	VT_RIG_ADDR6_B
+
+static const __u8 psk_a[32] = { [0 ... 31] = 0xa1 };
+static const __u8 psk_b[32] = { [0 ... 31] = 0xb2 };
+/* psk_a as vmmigctl reads it from a key file */
+#define PSK_A_BASE64	"oaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaE="
+
+/* What the destination child saw, in memory shared with the test. */
+struct dest_result {
+	int accept_rc;
+	__u16 transport;
+	int syncs;
+	int blobs;
+	__u32 end_type;
+	int end_error;
+	int closed;		/* close_after_sync: the session is closed */
+	struct vmmig_stats stats;
+};
+
+struct dest_args {
+	unsigned char *mem;	/* MAP_SHARED: the test reads it afterwards */
+	size_t len;
+	__u16 port;
+	const __u8 *psk;	/* the session's own PSK; NULL: none */
+	bool close_after_sync;	/* close the session at the first SYNC, live on */
+	struct dest_result *res;
+};
+
+static void dest_child(const struct dest_args *a)
+{
+	struct vmmig_accept acc = { .size = sizeof(acc), .port = a->port, .timeout_ms = 30000 };
+	struct dest_result *r = a->res;
+	struct vmmig_event ev;
+	unsigned char blob[256];
+	int fd;
+
+	fd = vt_open();
+	if (fd < 0 || vt_add_region(fd, 1, a->mem, a->len, 0x100000))
+		_exit(3);
+	if (a->psk && vt_set_auth(fd, VMMIG_AUTH_PSK, 0, a->psk, NULL, 0))
+		_exit(4);
+	r->accept_rc = vt_ioctl(fd, VMMIG_IOC_ACCEPT, &acc);
+	r->transport = acc.transport;
+	if (r->accept_rc)
+		_exit(0);
+	/* A 256 MiB round on Soft-RoCE in a loaded TCG VM takes minutes. */
+	while (!vt_wait_event(fd, &ev, blob, sizeof(blob), 1200000)) {
+		if (ev.type == VMMIG_EVENT_SYNC) {
+			r->syncs++;
+			if (a->close_after_sync) {
+				/* Its memory stays mapped: nothing may land in it now. */
+				close(fd);
+				__atomic_store_n(&r->closed, 1, __ATOMIC_SEQ_CST);
+				pause();
+			}
+		} else if (ev.type == VMMIG_EVENT_BLOB) {
+			r->blobs++;
+		} else {
+			r->end_type = ev.type;
+			r->end_error = ev.error;
+			break;
+		}
+	}
+	vt_stats(fd, &r->stats);
+	close(fd);
+	_exit(0);
+}
+
+static pid_t dest_start(const struct dest_args *a)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		dest_child(a);
+	return pid;
+}
+
+static int dest_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void *map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Each page's content names its page and round, so a stale copy shows. */
+static void fill_page(unsigned char *mem, size_t page, unsigned int round)
+{
+	__u64 *w = (__u64 *)(mem + page * PG);
+	__u64 v = (page + 1) * 0x9e3779b97f4a7c15ULL ^ ((__u64)round << 56);
+	size_t i;
+
+	for (i = 0; i < PG / 8; i++)
+		w[i] = v + i;
+}
+
+static bool all_bytes(const unsigned char *p, int c, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return false;
+	return true;
+}
+
+static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += PG)
+		if (memcmp(a + i, b + i, PG))
+			return i / PG;
+	return SIZE_MAX;
+}
+
+FIXTURE(mig) {
+	unsigned char *src;
+	unsigned char *dst;
+	struct dest_result *res;
+	size_t len;
+	int fd;
+	pid_t pid;
+};
+
+FIXTURE_VARIANT(mig) {
+	size_t mib;
+	unsigned int channels;
+	const char *addr;
+	__u16 port;
+	__u32 compression;
+	bool host_default;	/* no transport asked for: `performance rdma` picks */
+	const __u8 *psk;	/* both sessions' own PSK */
+};
+
+FIXTURE_VARIANT_ADD(mig, raw_mib32_ch1) { .mib = 32, .channels = 1, .port = 6621 };
+FIXTURE_VARIANT_ADD(mig, raw_mib256_ch3) { .mib = 256, .channels = 3, .port = 6622 };
+FIXTURE_VARIANT_ADD(mig, lz4_mib256_ch2) {
+	.mib = 256, .channels = 2, .port = 6623, .compression = VMMIG_COMP_LZ4,
+};
+
+FIXTURE_VARIANT_ADD(mig, psk_raw_mib32_ch2) {
+	.mib = 32, .channels = 2, .port = 6627, .psk = psk_a,
+};
+
+FIXTURE_VARIANT_ADD(mig, psk_lz4_mib8_ch2) {
+	.mib = 8, .channels = 2, .port = 6628, .compression = VMMIG_COMP_LZ4, .psk = psk_a,
+};
+
+FIXTURE_VARIANT_ADD(mig, v6_mib8_ch2) {
+	.mib = 8, .channels = 2, .port = 6624, .addr = RIG_ADDR6_B,
+};
+
+FIXTURE_VARIANT_ADD(mig, host_default_mib8) { .mib = 8, .channels = 0, .host_default = true };
+
+FIXTURE_SETUP(mig)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_rig_setup(true));
+	self->len = variant->mib * MIB;
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = map_shared(self->len);
+	ASSERT_NE(NULL, self->dst);
+	self->res = map_shared(sizeof(*self->res));
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < self->len / PG; i++)
+		if (i % 8)
+			fill_page(self->src, i, 0);
+	memset(self->dst, 0xee, self->len);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	close(self->fd);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	munmap(self->src, self->len);
+	munmap(self->dst, self->len);
+	munmap(self->res, sizeof(*self->res));
+	vt_rig_teardown();
+}
+
+/*
+ * Everything, then one round of re-dirtied pages (some turned zero), a
+ * blob and FINISH: the destination equals the source, and once both
+ * sessions are closed vmmig holds no RDMA resource.
+ */
+TEST_F_TIMEOUT(mig, rounds_then_equal, 1800)
+{
+	size_t npages = self->len / PG, words = (npages + 63) / 64, i;
+	struct dest_args a = {
+		.mem = self->dst, .len = self->len, .port = variant->port,
+		.psk = variant->psk, .res = self->res,
+	};
+	unsigned long *map = calloc(words, 8);
+	static const char state[] = "vcpu state v1";
+	struct vmmig_blob b = {
+		.size = sizeof(b), .tag = 7, .data = (unsigned long)state,
+		.length = sizeof(state),
+	};
+	struct vmmig_dirty d;
+	struct vmmig_stats st;
+	__u64 sent = 0;
+
+	ASSERT_NE(NULL, map);
+	if (variant->host_default)
+		ASSERT_EQ(0, vt_ctl(NULL, "set performance rdma"));
+	ASSERT_EQ(0, vt_add_region(self->fd, 1, self->src, self->len, 0x100000));
+	if (variant->psk)
+		ASSERT_EQ(0, vt_set_auth(self->fd, VMMIG_AUTH_PSK, 0, variant->psk, NULL, 0));
+	self->pid = dest_start(&a);
+	ASSERT_LE(0, self->pid);
+	ASSERT_EQ(0, vt_connect_rdma(self->fd, variant->addr ?: RIG_ADDR_B, variant->port,
+				     variant->channels, variant->compression,
+				     variant->host_default ? VMMIG_CONNECT_HOST_DEFAULTS : 0));
+
+	/*
+	 * Connected: the queue pairs exist, and the destination registered
+	 * its memory for RDMA WRITE only without compression.
+	 */
+	EXPECT_LT(0, vt_rdma_resources("qp"))
+		vt_sh("rdma resource show >&2");
+	EXPECT_EQ(!variant->compression, vt_rdma_resources("mr") > 0)
+		vt_sh("rdma resource show mr >&2");
+
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, &d));
+	EXPECT_EQ(npages, d.pages);
+	sent += d.pages;
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+
+	for (i = 1; i < npages; i += 5) {
+		if (i % 16 == 1)
+			memset(self->src + i * PG, 0, PG);
+		else
+			fill_page(self->src, i, 1);
+		map[i / 64] |= 1UL << (i % 64);
+	}
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, map, &d));
+	sent += d.pages;
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_FINISHED, st.state);
+	EXPECT_EQ(sent, st.pages);
+	EXPECT_EQ(variant->compression, st.compression);
+	EXPECT_EQ(variant->psk ? VMMIG_AUTH_PSK : VMMIG_AUTH_NONE, st.auth);
+	EXPECT_EQ(0, st.encrypted);
+	if (variant->compression)
+		EXPECT_LT(0, st.comp_pages);
+
+	ASSERT_EQ(0, dest_wait(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(0, self->res->accept_rc);
+	EXPECT_EQ(VMMIG_TRANSPORT_RDMA, self->res->transport);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(2, self->res->syncs);
+	EXPECT_EQ(1, self->res->blobs);
+	EXPECT_EQ(sent, self->res->stats.pages);
+	EXPECT_EQ(variant->psk ? VMMIG_AUTH_PSK : VMMIG_AUTH_NONE, self->res->stats.auth);
+	EXPECT_EQ(SIZE_MAX, first_diff(self->src, self->dst, self->len))
+		TH_LOG("first differing page: %zu", first_diff(self->src, self->dst, self->len));
+
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, vt_rdma_resources("qp"));
+	EXPECT_EQ(0, vt_rdma_resources("cq"));
+	EXPECT_EQ(0, vt_rdma_resources("pd"));
+	EXPECT_EQ(0, vt_rdma_resources("mr"));
+	free(map);
+}
+
+/*
+ * Faults in the middle of a migration: the session aborts on both sides,
+ * the source's memory is untouched, and nothing of vmmig stays on the
+ * device.
+ */
+FIXTURE(fault) {
+	unsigned char *src;
+	unsigned char *copy;
+	unsigned char *dst;
+	struct dest_result *res;
+	size_t len;
+	int fd;
+	pid_t pid;
+};
+
+FIXTURE_VARIANT(fault) {
+	bool remove_device;	/* the rxe link is deleted */
+	/*
+	 * The destination VMM closes its session, which deregisters its
+	 * memory, and lives on with that memory mapped. The uapi has no way
+	 * to remove one region from a session: this is the closest real
+	 * event, and the one that shows an rkey outliving its session.
+	 */
+	bool dest_closes;
+	__u32 compression;
+	__u16 port;
+};
+
+/* Else: the destination process is killed. */
+FIXTURE_VARIANT_ADD(fault, device_removed) { .remove_device = true, .port = 6631 };
+FIXTURE_VARIANT_ADD(fault, peer_killed) { .port = 6632 };
+FIXTURE_VARIANT_ADD(fault, peer_killed_lz4) { .compression = VMMIG_COMP_LZ4, .port = 6633 };
+FIXTURE_VARIANT_ADD(fault, dest_closes_session) { .dest_closes = true, .port = 6634 };
+
+FIXTURE_SETUP(fault)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_rig_setup(true));
+	self->len = 16 * MIB;
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->copy = malloc(self->len);
+	self->dst = map_shared(self->len);
+	self->res = map_shared(sizeof(*self->res));
+	ASSERT_NE(MAP_FAILED, self->src);
+	ASSERT_NE(NULL, self->copy);
+	ASSERT_NE(NULL, self->dst);
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < self->len / PG; i++)
+		fill_page(self->src, i, 0);
+	memcpy(self->copy, self->src, self->len);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	munmap(self->src, self->len);
+	free(self->copy);
+	munmap(self->dst, self->len);
+	munmap(self->res, sizeof(*self->res));
+	vt_rig_teardown();
+}
+
+TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
+{
+	struct dest_args a = {
+		.mem = self->dst, .len = self->len, .port = variant->port, .res = self->res,
+		.close_after_sync = variant->dest_closes,
+	};
+	size_t npages = self->len / PG, i;
+	struct vmmig_stats st;
+	pid_t remover = 0;
+	int rc = 0, round;
+
+	ASSERT_EQ(0, vt_add_region(self->fd, 1, self->src, self->len, 0x100000));
+	self->pid = dest_start(&a);
+	ASSERT_LE(0, self->pid);
+	ASSERT_EQ(0, vt_connect_rdma(self->fd, RIG_ADDR_B, variant->port, 2,
+				     variant->compression, 0));
+	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+
+	/* The fault strikes while rounds are on the wire. */
+	if (variant->remove_device) {
+		remover = fork();
+		ASSERT_LE(0, remover);
+		if (!remover) {
+			/* Our copy of the session would keep the device busy. */
+			close(self->fd);
+			_exit(vt_sh("sleep 0.3; rdma link del " RXE));
+		}
+	} else if (variant->dest_closes) {
+		for (i = 0; i < 1200 && !__atomic_load_n(&self->res->closed, __ATOMIC_SEQ_CST); i++)
+			usleep(50000);
+		ASSERT_EQ(1, self->res->closed);
+		/* Whatever lands from now on would overwrite this. */
+		memset(self->dst, 0x5a, self->len);
+	} else {
+		usleep(300000);
+		kill(self->pid, SIGKILL);
+	}
+	for (round = 0; round < 200 && !rc; round++) {
+		rc = vt_send_dirty(self->fd, 1, 0, npages, NULL, NULL);
+		if (!rc)
+			rc = vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL);
+	}
+	EXPECT_NE(0, rc);
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
+	/* Whichever comes first: our DEVICE_REMOVAL, or the peer's disconnect. */
+	if (variant->remove_device)
+		EXPECT_TRUE(st.error == ENODEV || st.error == ECONNRESET)
+			TH_LOG("error %d", st.error);
+	EXPECT_EQ(0, memcmp(self->src, self->copy, self->len));
+	if (variant->dest_closes) {
+		EXPECT_TRUE(all_bytes(self->dst, 0x5a, self->len))
+			TH_LOG("a page landed after the destination closed its session");
+	}
+
+	close(self->fd);
+	self->fd = -1;
+	if (variant->remove_device) {
+		/* The destination sees the abort, then the removal can finish. */
+		ASSERT_EQ(0, dest_wait(self->pid));
+		self->pid = 0;
+		EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
+		ASSERT_EQ(remover, waitpid(remover, &rc, 0));
+		EXPECT_TRUE(WIFEXITED(rc) && !WEXITSTATUS(rc));
+	} else {
+		if (variant->dest_closes)
+			kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+		self->pid = 0;
+	}
+	EXPECT_EQ(0, vt_rdma_resources("qp"));
+	EXPECT_EQ(0, vt_rdma_resources("cq"));
+	EXPECT_EQ(0, vt_rdma_resources("pd"));
+	EXPECT_EQ(0, vt_rdma_resources("mr"));
+}
+
+/* The rig without its rxe device: a host with no RDMA device. */
+FIXTURE(bare) {
+	int unused;
+};
+
+FIXTURE_SETUP(bare)
+{
+	ASSERT_EQ(0, vt_rig_setup(false));
+}
+
+FIXTURE_TEARDOWN(bare)
+{
+	vt_rig_teardown();
+}
+
+/* No RDMA device on the host: CONNECT says so, and the session stays NEW. */
+TEST_F_TIMEOUT(bare, no_device_enodev, 300)
+{
+	unsigned char *mem = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vmmig_stats st;
+	int fd;
+
+	ASSERT_NE(MAP_FAILED, mem);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, mem, 16 * PG, 0x100000));
+	EXPECT_EQ(-ENODEV, vt_connect_rdma(fd, RIG_ADDR_B, 6625, 1, 0, 0));
+	ASSERT_EQ(0, vt_ctl(NULL, "set performance rdma"));
+	EXPECT_EQ(-ENODEV, vt_connect_rdma(fd, RIG_ADDR_B, 6625, 0, 0,
+					   VMMIG_CONNECT_HOST_DEFAULTS));
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	close(fd);
+	munmap(mem, 16 * PG);
+}
+
+/* An unknown transport is bad input, whatever the devices. */
+TEST(bad_transport_einval)
+{
+	struct vmmig_connect c = {
+		.size = sizeof(c), .family = AF_INET, .port = 6626, .channels = 1,
+		.transport = 2,
+	};
+	int fd = vt_open();
+
+	ASSERT_LE(0, fd);
+	inet_pton(AF_INET, RIG_ADDR_B, c.addr);
+	EXPECT_EQ(-EINVAL, vt_ioctl(fd, VMMIG_IOC_CONNECT, &c));
+	c.transport = VMMIG_TRANSPORT_RDMA;
+	c.flags = VMMIG_CONNECT_HOST_DEFAULTS;
+	c.channels = 0;
+	EXPECT_EQ(-EINVAL, vt_ioctl(fd, VMMIG_IOC_CONNECT, &c));
+	close(fd);
+}
+
+/*
+ * A source with the wrong PSK is refused (EKEYREJECTED) by every
+ * channel's handshake, before the destination registers any memory for
+ * it: no MR of vmmig exists meanwhile, the destination's memory is
+ * untouched, and once the refused connections are gone no QP is left.
+ * The destination keeps waiting, and the right key then gets through.
+ */
+/* Just the rig, for tests that build their sessions themselves. */
+FIXTURE(rig) {
+	int unused;
+};
+
+FIXTURE_SETUP(rig)
+{
+	ASSERT_EQ(0, vt_rig_setup(true));
+}
+
+FIXTURE_TEARDOWN(rig)
+{
+	vt_rig_teardown();
+}
+
+TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
+{
+	size_t len = 8 * MIB, npages = len / PG, i;
+	unsigned char *src = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *dst = map_shared(len);
+	struct dest_result *res = map_shared(sizeof(*res));
+	struct dest_args a = {
+		.mem = dst, .len = len, .port = 6642, .psk = psk_a, .res = res,
+	};
+	struct vmmig_stats st;
+	pid_t pid;
+	int fd, fd2;
+
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(NULL, dst);
+	ASSERT_NE(NULL, res);
+	for (i = 0; i < npages; i++)
+		fill_page(src, i, 0);
+	memset(dst, 0xee, len);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, src, len, 0x100000));
+	ASSERT_EQ(0, vt_set_auth(fd, VMMIG_AUTH_PSK, 0, psk_b, NULL, 0));
+	pid = dest_start(&a);
+	ASSERT_LE(0, pid);
+
+	EXPECT_EQ(-EKEYREJECTED, vt_connect_rdma(fd, RIG_ADDR_B, a.port, 2, 0, 0));
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_EQ(0, vt_rdma_resources("mr"))
+		vt_sh("rdma resource show mr >&2");
+	/* The destination releases a refused connection when its handshake ends. */
+	for (i = 0; i < 200 && vt_rdma_resources("qp"); i++)
+		usleep(50000);
+	EXPECT_EQ(0, vt_rdma_resources("qp"))
+		vt_sh("rdma resource show qp >&2");
+	EXPECT_TRUE(all_bytes(dst, 0xee, len));
+
+	/* The right key, from a new session: the destination is still waiting. */
+	fd2 = vt_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vt_add_region(fd2, 1, src, len, 0x100000));
+	ASSERT_EQ(0, vt_set_auth(fd2, VMMIG_AUTH_PSK, 0, psk_a, NULL, 0));
+	ASSERT_EQ(0, vt_connect_rdma(fd2, RIG_ADDR_B, a.port, 2, 0, 0));
+	EXPECT_LT(0, vt_rdma_resources("mr"));
+	ASSERT_EQ(0, vt_send_dirty(fd2, 1, 0, npages, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(fd2, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, dest_wait(pid));
+	EXPECT_EQ(0, res->accept_rc);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, res->end_type);
+	EXPECT_EQ(VMMIG_AUTH_PSK, res->stats.auth);
+	EXPECT_EQ(SIZE_MAX, first_diff(src, dst, len));
+	close(fd2);
+	close(fd);
+	EXPECT_EQ(0, vt_rdma_resources("qp"));
+	EXPECT_EQ(0, vt_rdma_resources("mr"));
+	munmap(src, len);
+	munmap(dst, len);
+	munmap(res, sizeof(*res));
+}
+
+/* "vmmigctl ARGS" in our namespace: its exit status, its stderr in @err. */
+static int ctl_err(const char *args, char *err, size_t len)
+{
+	char cmd[PATH_MAX + 512];
+	FILE *f;
+	size_t n;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>/tmp/vmmig-rdma-ctl.err", vt_ctl_path(), args);
+	rc = vt_sh(cmd);
+	err[0] = '\0';
+	f = fopen("/tmp/vmmig-rdma-ctl.err", "r");
+	if (f) {
+		n = fread(err, 1, len - 1, f);
+		err[n] = '\0';
+		fclose(f);
+	}
+	return rc;
+}
+
+/*
+ * kTLS needs TCP, so RDMA would carry an encrypted session in the clear:
+ * it is refused instead. CONNECT over RDMA with the session's or the
+ * host's encryption on fails with EPROTONOSUPPORT before connecting (the
+ * session stays NEW, no QP is made); the host settings refuse encryption
+ * together with performance rdma, whichever comes second, with a message,
+ * and keep what they had.
+ */
+TEST_F_TIMEOUT(rig, encryption_over_rdma_refused, 300)
+{
+	static const char *const msg = "encryption is not available with performance rdma";
+	unsigned char *mem = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vmmig_stats st;
+	char err[512];
+	FILE *f;
+	int fd;
+
+	ASSERT_NE(MAP_FAILED, mem);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, mem, 16 * PG, 0x100000));
+
+	/* The session's own settings. */
+	ASSERT_EQ(0, vt_set_auth(fd, VMMIG_AUTH_PSK, VMMIG_AUTH_ENCRYPT, psk_a, NULL, 0));
+	EXPECT_EQ(-EPROTONOSUPPORT, vt_connect_rdma(fd, RIG_ADDR_B, 6641, 1, 0, 0));
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_EQ(0, vt_rdma_resources("qp"));
+	close(fd);
+
+	/* The host's: encryption on, then performance rdma. */
+	f = fopen("/tmp/vmmig-rdma-psk.key", "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%s\n", PSK_A_BASE64);
+	fclose(f);
+	ASSERT_EQ(0, vt_ctl(NULL, "set auth psk key-file /tmp/vmmig-rdma-psk.key encryption on"));
+	unlink("/tmp/vmmig-rdma-psk.key");
+	EXPECT_NE(0, ctl_err("set performance rdma", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, msg)) TH_LOG("stderr: %s", err);
+	/* All or nothing: the performance setting is what it was. */
+	EXPECT_EQ(0, vt_ctl(NULL, "show | grep -qx 'performance: compression'"));
+
+	/* A session with the host's settings, RDMA asked for explicitly. */
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, mem, 16 * PG, 0x100000));
+	EXPECT_EQ(-EPROTONOSUPPORT, vt_connect_rdma(fd, RIG_ADDR_B, 6641, 1, 0, 0));
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	close(fd);
+
+	/* Performance rdma first, then encryption on. */
+	ASSERT_EQ(0, vt_ctl(NULL, "set encryption off"));
+	ASSERT_EQ(0, vt_ctl(NULL, "set performance rdma"));
+	EXPECT_NE(0, ctl_err("set encryption on", err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, msg)) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(0, vt_ctl(NULL, "show | grep -qx 'encryption: off'"));
+
+	EXPECT_EQ(0, vt_rdma_resources("qp"));
+	EXPECT_EQ(0, vt_rdma_resources("mr"));
+	munmap(mem, 16 * PG);
+}
+
+TEST_HARNESS_MAIN
