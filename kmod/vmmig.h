@@ -78,6 +78,7 @@ struct vmmig_transport_ops {
 };
 
 extern const struct vmmig_transport_ops vmmig_tcp_ops;
+void vmmig_tcp_set_dead_peer_timeouts(struct socket *sock);
 
 /* A registered guest RAM region, its pages pinned. */
 struct vmmig_mem {
