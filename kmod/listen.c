@@ -4,7 +4,10 @@
  * sessions wait in ACCEPT. Its thread accepts connections; the handshake
  * of each runs as a work item of the listener (handshake.c has the
  * protocol), at most max_handshakes at a time and each within the
- * handshake timeout (the host's settings, auth.h). The handshake picks
+ * handshake timeout (the host's settings, auth.h); when they are all
+ * taken, a new connection cuts the oldest one if that has run for a
+ * quarter of the timeout, so that slow peers cannot hold the port against
+ * real sources, which need milliseconds. The handshake picks
  * the waiting session: the one the HELLO's cookie names, or for a new
  * cookie the oldest unbound one whose settings can authenticate it; once
  * the source's proof holds, it hands that session the channel.
@@ -39,8 +42,9 @@ struct vmmig_listener {
 	struct task_struct *thread;
 	struct list_head waiters;	/* struct vmmig_session.accept_node */
 	struct workqueue_struct *wq;	/* the handshakes */
-	struct list_head incoming;	/* struct vmmig_incoming in flight */
+	struct list_head incoming;	/* struct vmmig_incoming in flight, oldest first */
 	unsigned int in_flight;
+	unsigned int cut;		/* of them, cut for newer ones and ending */
 };
 
 /* One accepted connection, until its handshake ends. */
@@ -52,7 +56,9 @@ struct vmmig_incoming {
 	struct vmmig_auth_config *host;	/* the host's settings when it came */
 	struct work_struct work;
 	struct delayed_work expire;	/* the handshake timeout */
+	unsigned long start;		/* jiffies when accepted */
 	bool expired;
+	bool cut;			/* for a newer connection, the slots all taken */
 	int err;			/* why it failed */
 	bool by_source;			/* the source refused us, not we it */
 };
@@ -429,12 +435,16 @@ static void vmmig_incoming_work(struct work_struct *work)
 	cancel_delayed_work_sync(&in->expire);
 
 	mutex_lock(&vn->lock);
-	if (in->expired && result == VMMIG_HS_PROTOCOL)
+	if (in->cut && result == VMMIG_HS_PROTOCOL)
+		result = VMMIG_HS_BUSY;
+	else if (in->expired && result == VMMIG_HS_PROTOCOL)
 		result = VMMIG_HS_TIMEOUT;
 	sock = in->sock;
 	in->sock = NULL;
 	list_del(&in->node);
 	l->in_flight--;
+	if (in->cut)
+		l->cut--;
 	mutex_unlock(&vn->lock);
 
 	vmmig_auth_count(&vn->auth, result);
@@ -448,10 +458,37 @@ static void vmmig_incoming_work(struct work_struct *work)
 }
 
 /*
+ * All the slots are taken: cut the oldest handshake still going if it has
+ * run for a quarter of the timeout, and say whether one was cut. A real
+ * source sends each frame as soon as it can, so what is that old is a
+ * slow peer or a stalled one. Caller holds vn->lock.
+ */
+static bool vmmig_incoming_cut_oldest(struct vmmig_listener *l,
+				      const struct vmmig_auth_config *host)
+{
+	unsigned long grace = msecs_to_jiffies(host->handshake_timeout_ms / 4);
+	struct vmmig_incoming *old;
+
+	list_for_each_entry(old, &l->incoming, node) {
+		if (old->cut || !old->sock)
+			continue;
+		if (time_before(jiffies, old->start + grace))
+			return false;
+		old->cut = true;
+		l->cut++;
+		kernel_sock_shutdown(old->sock, SHUT_RDWR);
+		return true;
+	}
+	return false;
+}
+
+/*
  * A new connection: its handshake runs on the listener's workqueue, within
- * the handshake timeout. Over the host's max_handshakes in flight, it is
- * reset at once: a flood of silent connections costs the host little, and
- * real sources get ECONNRESET rather than a wait.
+ * the handshake timeout. With the host's max_handshakes in flight, it takes
+ * the place of the oldest one (vmmig_incoming_cut_oldest()) or, if all are
+ * younger, is reset at once: a flood of silent connections costs the host
+ * little, and real sources get ECONNRESET rather than a wait. Those cut end
+ * at once but still count until they have, up to max_handshakes more.
  */
 static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 {
@@ -459,18 +496,23 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 	struct vmmig_auth_config *host = vmmig_auth_get(&vn->auth);
 	struct vmmig_incoming *in = kzalloc(sizeof(*in), GFP_KERNEL);
 
-	if (!in)
+	if (!in) {
+		vmmig_auth_count(&vn->auth, VMMIG_HS_BUSY);
 		goto drop;
+	}
 	in->l = l;
 	in->sock = sock;
 	in->host = host;
 	in->err = -EBUSY;
+	in->start = jiffies;
 	vmmig_peer_addr(sock, &in->from);
 	INIT_WORK(&in->work, vmmig_incoming_work);
 	INIT_DELAYED_WORK(&in->expire, vmmig_incoming_expire);
 
 	mutex_lock(&vn->lock);
-	if (l->in_flight >= host->max_handshakes) {
+	if (l->in_flight >= 2 * host->max_handshakes ||
+	    (l->in_flight - l->cut >= host->max_handshakes &&
+	     !vmmig_incoming_cut_oldest(l, host))) {
 		mutex_unlock(&vn->lock);
 		vmmig_auth_count(&vn->auth, VMMIG_HS_BUSY);
 		vmmig_incoming_log(in, NULL, VMMIG_HS_BUSY);
@@ -518,8 +560,10 @@ static int vmmig_listener_thread(void *data)
 		ret = kernel_accept(l->sock, &sock, 0);
 		if (ret == -EINVAL)
 			break;		/* shut down */
-		if (!ret && vmmig_listen_allowed(l, sock))
+		if (!ret && vmmig_listen_allowed(l, sock)) {
+			vmmig_tcp_set_dead_peer_timeouts(sock);
 			vmmig_incoming_start(l, sock);
+		}
 	}
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);
