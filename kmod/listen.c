@@ -5,12 +5,12 @@
  * of each runs as a work item of the listener (handshake.c has the
  * protocol), at most max_handshakes at a time and each within the
  * handshake timeout (the host's settings, auth.h); when they are all
- * taken, a new connection cuts the oldest one if that has run for a
- * quarter of the timeout, so that slow peers cannot hold the port against
- * real sources, which need milliseconds. The handshake picks
- * the waiting session: the one the HELLO's cookie names, or for a new
- * cookie the oldest unbound one whose settings can authenticate it; once
- * the source's proof holds, it hands that session the channel.
+ * taken, a new connection cuts the oldest one, so that slow peers cannot
+ * hold the port against real sources, which need milliseconds. The
+ * handshake picks the waiting session: the one the HELLO's cookie names,
+ * or for a new cookie the oldest unbound one whose settings can
+ * authenticate it; once the source's proof holds, it hands that session
+ * the channel.
  *
  * vmmig_net.lock guards the listeners, their waiters and their handshakes
  * in flight (struct vmmig_incoming, and its @sock, which a session takes
@@ -56,7 +56,6 @@ struct vmmig_incoming {
 	struct vmmig_auth_config *host;	/* the host's settings when it came */
 	struct work_struct work;
 	struct delayed_work expire;	/* the handshake timeout */
-	unsigned long start;		/* jiffies when accepted */
 	bool expired;
 	bool cut;			/* for a newer connection, the slots all taken */
 	int err;			/* why it failed */
@@ -458,22 +457,19 @@ static void vmmig_incoming_work(struct work_struct *work)
 }
 
 /*
- * All the slots are taken: cut the oldest handshake still going if it has
- * run for a quarter of the timeout, and say whether one was cut. A real
- * source sends each frame as soon as it can, so what is that old is a
- * slow peer or a stalled one. Caller holds vn->lock.
+ * All the slots are taken: cut the oldest handshake still going, and say
+ * whether there was one. A real source sends each frame as soon as it can
+ * and is done in milliseconds: to cut one, max_handshakes connections must
+ * come in the meantime, where a slow peer is cut by the next newcomer.
+ * Caller holds vn->lock.
  */
-static bool vmmig_incoming_cut_oldest(struct vmmig_listener *l,
-				      const struct vmmig_auth_config *host)
+static bool vmmig_incoming_cut_oldest(struct vmmig_listener *l)
 {
-	unsigned long grace = msecs_to_jiffies(host->handshake_timeout_ms / 4);
 	struct vmmig_incoming *old;
 
 	list_for_each_entry(old, &l->incoming, node) {
 		if (old->cut || !old->sock)
 			continue;
-		if (time_before(jiffies, old->start + grace))
-			return false;
 		old->cut = true;
 		l->cut++;
 		kernel_sock_shutdown(old->sock, SHUT_RDWR);
@@ -485,10 +481,10 @@ static bool vmmig_incoming_cut_oldest(struct vmmig_listener *l,
 /*
  * A new connection: its handshake runs on the listener's workqueue, within
  * the handshake timeout. With the host's max_handshakes in flight, it takes
- * the place of the oldest one (vmmig_incoming_cut_oldest()) or, if all are
- * younger, is reset at once: a flood of silent connections costs the host
- * little, and real sources get ECONNRESET rather than a wait. Those cut end
- * at once but still count until they have, up to max_handshakes more.
+ * the place of the oldest one (vmmig_incoming_cut_oldest()). Those cut end
+ * at once but count until they have: with max_handshakes of them too, the
+ * new connection is reset at once. A flood of silent connections costs the
+ * host little, and real sources get ECONNRESET rather than a wait.
  */
 static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 {
@@ -504,7 +500,6 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 	in->sock = sock;
 	in->host = host;
 	in->err = -EBUSY;
-	in->start = jiffies;
 	vmmig_peer_addr(sock, &in->from);
 	INIT_WORK(&in->work, vmmig_incoming_work);
 	INIT_DELAYED_WORK(&in->expire, vmmig_incoming_expire);
@@ -512,7 +507,7 @@ static void vmmig_incoming_start(struct vmmig_listener *l, struct socket *sock)
 	mutex_lock(&vn->lock);
 	if (l->in_flight >= 2 * host->max_handshakes ||
 	    (l->in_flight - l->cut >= host->max_handshakes &&
-	     !vmmig_incoming_cut_oldest(l, host))) {
+	     !vmmig_incoming_cut_oldest(l))) {
 		mutex_unlock(&vn->lock);
 		vmmig_auth_count(&vn->auth, VMMIG_HS_BUSY);
 		vmmig_incoming_log(in, NULL, VMMIG_HS_BUSY);
