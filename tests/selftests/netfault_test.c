@@ -37,7 +37,7 @@ static double now(void)
 }
 
 /* A /proc/meminfo field, kB. */
-static long meminfo(const char *key)
+static long mem_kb(const char *key)
 {
 	char line[128];
 	size_t n = strlen(key);
@@ -107,13 +107,13 @@ static long listen_overflows(void)
 	while (f && fgets(names, sizeof(names), f)) {
 		if (strncmp(names, "TcpExt:", 7) || !fgets(values, sizeof(values), f))
 			continue;
-		n = strtok_r(names, " \n", &sn);
-		v = strtok_r(values, " \n", &sv);
+		n = strtok_r(names, "\n ", &sn);
+		v = strtok_r(values, "\n ", &sv);
 		while (n && v) {
 			if (!strcmp(n, "ListenOverflows"))
 				r = atol(v);
-			n = strtok_r(NULL, " \n", &sn);
-			v = strtok_r(NULL, " \n", &sv);
+			n = strtok_r(NULL, "\n ", &sn);
+			v = strtok_r(NULL, "\n ", &sv);
 		}
 		break;
 	}
@@ -314,7 +314,7 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 	 * listener, and the handshakes in flight, end when no session waits.
 	 */
 	usleep(300000);
-	wpid = dest_start(dst2, LORIS_PAGES, LORIS_PORT, 14000, r2);
+	wpid = dest_start(dst2, LORIS_PAGES, LORIS_PORT, 40000, r2);
 	ASSERT_LE(0, wpid);
 	/* The listener is up once a connection is accepted: this one is counted too. */
 	i = vt_dial(VT_ADDR_B, LORIS_PORT, 500);
@@ -322,7 +322,7 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 	close(i);
 	usleep(200000);
 	ASSERT_EQ(0, hs_counters(c0));
-	slab0 = meminfo("Slab");
+	slab0 = mem_kb("Slab");
 
 	t0 = now();
 	for (i = 0; i < LORIS; i++) {
@@ -332,7 +332,7 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 		closed[i] = 0;
 	}
 	next_byte = t0 + 1;
-	while (now() - t0 < 12) {
+	while (now() - t0 < 30) {
 		struct pollfd p[LORIS];
 		int n = 0, k;
 
@@ -365,7 +365,7 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 			next_byte += 1;
 		}
 		if (!spid && now() - t0 > 2.5) {
-			long slab = meminfo("Slab");
+			long slab = mem_kb("Slab");
 
 			/* The host's side: every connection it holds, before the source's. */
 			peak_open = established(LORIS_PORT);
@@ -403,19 +403,26 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 	ASSERT_EQ(0, hs_counters(c1));
 	EXPECT_EQ(0, vt_wait_exit(wpid));
 	EXPECT_EQ(-ETIMEDOUT, r2->accept_rc);
-	printf("# slow loris: %d connections (%d silent, %d one byte a second); %d cut at once for newer ones, %d cut for the real source, %d cut by the timeout after %.2f-%.2f s; %d held by the host at 2.5 s; the real source connected and migrated in %.2f s\n",
-	       LORIS, LORIS / 2, LORIS / 2, at_once, cut, timed, tmin, tmax, peak_open,
-	       *src_done - src_start);
-	printf("# slow loris: counters busy +%lld, timeout +%lld, ok +%lld; Slab %ld kB before, %ld kB with them open\n",
-	       c1[HS_BUSY] - c0[HS_BUSY], c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C], c1[0] - c0[0],
-	       slab0, slab_peak);
+	printf("# slow loris: %d connections (%d silent, %d one byte a second)\n",
+	       LORIS, LORIS / 2, LORIS / 2);
+	printf("# slow loris: %d cut at once for newer ones, %d for the real source\n",
+	       at_once, cut);
+	printf("# slow loris: %d cut by the timeout after %.2f-%.2f s\n", timed, tmin, tmax);
+	for (i = 0; i < LORIS; i++)
+		printf("# slow loris: connection %d (%s) closed after %.2f s\n", i,
+		       i % 2 ? "1 byte/s" : "silent", closed[i]);
+	printf("# slow loris: %d held by the host at 2.5 s; the source done in %.2f s\n",
+	       peak_open, *src_done - src_start);
+	printf("# slow loris: counters busy +%lld, timeout +%lld, ok +%lld\n",
+	       c1[HS_BUSY] - c0[HS_BUSY], c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C], c1[0] - c0[0]);
+	printf("# slow loris: Slab %ld kB before, %ld kB with them open\n", slab0, slab_peak);
 	/* Every slow connection was gone within the timeout and some slack. */
 	for (i = 0; i < LORIS; i++)
 		EXPECT_NE(0, closed[i]);
 	EXPECT_GE(CAP, peak_open);
 	EXPECT_LE(1, timed);
 	EXPECT_LE(HS_TIMEOUT - 0.5, tmin);
-	EXPECT_GE(HS_TIMEOUT + 4, tmax);
+	EXPECT_GE(HS_TIMEOUT + 6, tmax);
 	/* Each slow one is counted once: reset or cut as busy, or timed out. */
 	EXPECT_EQ(LORIS - timed, c1[HS_BUSY] - c0[HS_BUSY]);
 	EXPECT_EQ(timed, c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C]);
@@ -458,8 +465,8 @@ TEST_F_TIMEOUT(nf, connection_flood, 900)
 	close(k);
 	usleep(200000);
 	ASSERT_EQ(0, hs_counters(c0));
-	slab0 = meminfo("Slab");
-	avail0 = meminfo("MemAvailable");
+	slab0 = mem_kb("Slab");
+	avail0 = mem_kb("MemAvailable");
 	w0 = unbound_workers();
 	for (k = 0; k < FLOOD_OPEN; k++)
 		ring[k] = -1;
@@ -494,7 +501,7 @@ TEST_F_TIMEOUT(nf, connection_flood, 900)
 			close(ring[k]);
 		ring[k] = s;
 		if (i % 250 == 50) {
-			long slab = meminfo("Slab");
+			long slab = mem_kb("Slab");
 
 			e = established(FLOOD_PORT);
 			w = unbound_workers();
@@ -515,17 +522,19 @@ TEST_F_TIMEOUT(nf, connection_flood, 900)
 		usleep(100000);
 	}
 	sleep(1);
-	slab1 = meminfo("Slab");
-	avail1 = meminfo("MemAvailable");
+	slab1 = mem_kb("Slab");
+	avail1 = mem_kb("MemAvailable");
 	ASSERT_EQ(0, hs_counters(c1));
-	printf("# flood: %lu connections in %.1f s (%.0f/s), %lu failed to connect; at most %d established on the port, %d unbound workers (%d before)\n",
-	       connected, t, connected / t, failed, epeak, wpeak, w0);
-	printf("# flood: counted busy +%lld, broken +%lld, timeout +%lld, other +%lld; Slab %ld kB before, %ld at most during, %ld after; MemAvailable %ld kB before, %ld after\n",
+	printf("# flood: %lu connections in %.1f s (%.0f/s), %lu failed to connect\n",
+	       connected, t, connected / t, failed);
+	printf("# flood: at most %d established on the port, %d unbound workers (%d before)\n",
+	       epeak, wpeak, w0);
+	printf("# flood: counted busy +%lld, broken +%lld, timeout +%lld, all +%lld\n",
 	       c1[HS_BUSY] - c0[HS_BUSY], c1[HS_BROKEN] - c0[HS_BROKEN],
-	       c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C],
-	       hs_sum(c1) - hs_sum(c0) - (c1[HS_BUSY] - c0[HS_BUSY]) -
-	       (c1[HS_BROKEN] - c0[HS_BROKEN]) - (c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C]),
-	       slab0, slab_peak, slab1, avail0, avail1);
+	       c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C], hs_sum(c1) - hs_sum(c0));
+	printf("# flood: Slab %ld kB before, %ld at most during, %ld after\n",
+	       slab0, slab_peak, slab1);
+	printf("# flood: MemAvailable %ld kB before, %ld after\n", avail0, avail1);
 	/*
 	 * Every connection is counted once: those we gave up on may still have
 	 * reached the listener, those the accept queue dropped may not have.
