@@ -434,9 +434,10 @@ static void vmmig_incoming_work(struct work_struct *work)
 	cancel_delayed_work_sync(&in->expire);
 
 	mutex_lock(&vn->lock);
+	/* The socket's own receive timeout may end a silent peer first. */
 	if (in->cut && result == VMMIG_HS_PROTOCOL)
 		result = VMMIG_HS_BUSY;
-	else if (in->expired && result == VMMIG_HS_PROTOCOL)
+	else if ((in->expired || in->err == -ETIMEDOUT) && result == VMMIG_HS_PROTOCOL)
 		result = VMMIG_HS_TIMEOUT;
 	sock = in->sock;
 	in->sock = NULL;
