@@ -57,6 +57,16 @@ static int vmmig_tcp_connect(struct vmmig_channel *ch, struct net *net,
 	return 0;
 }
 
+/*
+ * A frame cut short by a signal cannot be taken up again by restarting the
+ * system call: the session ends, and the reason a person sees is EINTR,
+ * not an errno userspace must never get.
+ */
+static int vmmig_tcp_errno(int ret)
+{
+	return ret == -ERESTARTSYS ? -EINTR : ret;
+}
+
 static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
 {
 	int ret;
@@ -66,7 +76,7 @@ static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
 		if (ret == -EAGAIN)
 			return -ETIMEDOUT;
 		if (ret <= 0)
-			return ret ? ret : -EPIPE;
+			return ret ? vmmig_tcp_errno(ret) : -EPIPE;
 		if (ch->sess)
 			atomic64_add(ret, &ch->sess->bytes_wire);
 	}
@@ -127,7 +137,7 @@ static int vmmig_tcp_recvmsg(struct vmmig_channel *ch, struct msghdr *msg)
 		if (ret == -EAGAIN)
 			return -ETIMEDOUT;
 		if (ret < 0)
-			return ret;
+			return vmmig_tcp_errno(ret);
 		if (ch->sess)
 			atomic64_add(ret, &ch->sess->bytes_wire);
 	}

@@ -752,6 +752,79 @@ TEST_F_TIMEOUT(nf, reset_by_source, 120)
 	printf("# destination reset mid-frame: aborted with %d, guard pages intact\n", r->error);
 }
 
+/* A fake destination: takes the handshake, then reads nothing until killed. */
+static void deaf_dest(__u16 port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	static unsigned char buf[4096];
+	struct {
+		struct vt_hdr h;
+		__u32 status;
+	} welcome = { .h = vt_mkhdr(VT_F_WELCOME, 0, 0, 4, 0) };
+	int l, s, one = 1;
+	__u8 type;
+
+	if (vt_enter_netns(VT_NS_B))
+		_exit(10);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (void *)&sin, sizeof(sin)) || listen(l, 4))
+		_exit(11);
+	s = accept(l, NULL, NULL);
+	if (s < 0 || vt_recv_frame(s, buf, sizeof(buf), &type) < 0 || type != VT_F_HELLO ||
+	    vt_send_all(s, &welcome, sizeof(welcome)))
+		_exit(12);
+	pause();
+	_exit(0);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A signal while SEND_BLOB waits on a full socket: the blob cannot be
+ * resumed, so the session aborts, but with EINTR, never the kernel's
+ * internal ERESTARTSYS (512), which the calls that follow would return
+ * (fuzz_ioctl_test found it as FINISH returning 512).
+ */
+TEST_F_TIMEOUT(nf, signal_mid_send, 120)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	unsigned char *src = map_shared(16 * PG);
+	void *blob = calloc(1, VMMIG_MAX_BLOB);
+	struct vmmig_blob b = { .size = sizeof(b), .tag = 1,
+				.data = (unsigned long)blob, .length = VMMIG_MAX_BLOB };
+	struct vmmig_stats st;
+	pid_t pid;
+	int fd, rc;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, blob);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		deaf_dest(FAULT_PORT);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, RID, src, 16 * PG, 0));
+	ASSERT_EQ(0, vt_connect_retry(fd, NULL, FAULT_PORT, 1, 0));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarm(2);
+	rc = vt_ioctl(fd, VMMIG_IOC_SEND_BLOB, &b);
+	EXPECT_EQ(-EINTR, rc);
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
+	EXPECT_EQ(EINTR, st.error);
+	/* An aborted source's calls give the reason. */
+	EXPECT_EQ(-EINTR, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
+	printf("# signal mid-send: SEND_BLOB %d, aborted with %d\n", rc, st.error);
+	close(fd);
+	kill(pid, SIGKILL);
+	vt_wait_exit(pid);
+	free(blob);
+}
+
 static bool timeout_errno(int e)
 {
 	return e == ETIMEDOUT || e == ECONNABORTED;

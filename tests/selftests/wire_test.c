@@ -13,28 +13,13 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-#include "vmmig_test.h"
+#include "wire_peer.h"
 #include "kselftest_harness.h"
 
 #define REGION_ID	7
 #define REGION_PAGES	256
 #define REGION_BYTES	(REGION_PAGES * 4096UL)
 #define FILL		0x5a
-
-/* Naturally aligned: the layout is the wire layout without packing. */
-enum { HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT, COMP };
-
-struct hdr {
-	__u32 magic;
-	__u8 version;
-	__u8 type;
-	__u16 flags;
-	__u32 region;
-	__u32 count;
-	__u32 len;
-	__u32 reserved;
-	__u64 page;
-};
 
 struct hello {
 	__u64 cookie;
@@ -48,35 +33,7 @@ struct hello {
 	__u64 pages;
 };
 
-static_assert(sizeof(struct hdr) == 32, "wire header is 32 bytes");
 static_assert(sizeof(struct hello) == 40, "HELLO with one region is 40 bytes");
-
-static struct hdr mkhdr(__u8 type, __u32 region, __u32 count,
-			__u32 len, __u64 page)
-{
-	struct hdr h = {
-		.magic = htobe32(0x564d4d47), .version = 1, .type = type,
-		.region = htobe32(region), .count = htobe32(count),
-		.len = htobe32(len), .page = htobe64(page),
-	};
-
-	return h;
-}
-
-static int send_all(int s, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(s, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /* Connect from netns A and do the handshake as channel 0 of 1. */
 static int fake_source_comp(__u32 region_pages, __u32 compression)
@@ -87,7 +44,7 @@ static int fake_source_comp(__u32 region_pages, __u32 compression)
 		.nregions = htobe32(1), .id = htobe32(REGION_ID),
 		.pages = htobe64(region_pages), .compression = htobe32(compression),
 	};
-	struct hdr h = mkhdr(HELLO, 0, 0, sizeof(hello), 0);
+	struct vt_hdr h = vt_mkhdr(VT_F_HELLO, 0, 0, sizeof(hello), 0);
 	__u32 status;
 	int s, i;
 
@@ -102,9 +59,9 @@ static int fake_source_comp(__u32 region_pages, __u32 compression)
 		s = -1;
 		usleep(50000);
 	}
-	if (s < 0 || send_all(s, &h, sizeof(h)) || send_all(s, &hello, sizeof(hello)))
+	if (s < 0 || vt_send_all(s, &h, sizeof(h)) || vt_send_all(s, &hello, sizeof(hello)))
 		return -1;
-	if (recv(s, &h, sizeof(h), MSG_WAITALL) != sizeof(h) || h.type != WELCOME ||
+	if (recv(s, &h, sizeof(h), MSG_WAITALL) != sizeof(h) || h.type != VT_F_WELCOME ||
 	    recv(s, &status, 4, MSG_WAITALL) != 4)
 		return -1;
 	if (status) {
@@ -184,7 +141,7 @@ static int run_fake_comp(struct __test_metadata *_metadata, struct wire_env *sel
 			_exit(2);
 		if (s < 0)
 			_exit(0);
-		send_all(s, frames, len);
+		vt_send_all(s, frames, len);
 		/* A bad frame must be caught as such, not as the peer leaving. */
 		while (hold && recv(s, &status, 1, 0) > 0)
 			;
@@ -225,15 +182,15 @@ static bool untouched(const unsigned char *p, size_t len)
 TEST_F(wire, good_frames_are_placed)
 {
 	struct {
-		struct hdr h;
+		struct vt_hdr h;
 		unsigned char page[4096];
-		struct hdr fin;
+		struct vt_hdr fin;
 	} f;
 	int hs;
 
-	f.h = mkhdr(PAGES, REGION_ID, 1, 4096, 3 * 64);	/* chunk 3: channel 0 */
+	f.h = vt_mkhdr(VT_F_PAGES, REGION_ID, 1, 4096, 3 * 64);	/* chunk 3: channel 0 */
 	memset(f.page, 0xab, sizeof(f.page));
-	f.fin = mkhdr(FIN, 0, 0, 0, 0);
+	f.fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
 	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), &hs));
 	EXPECT_LE(0, hs);
 	EXPECT_EQ(0xab, self->env.mem[4096 + 3 * 64 * 4096]);
@@ -277,14 +234,14 @@ FIXTURE_VARIANT_ADD(bad, sync_ack_from_source) { .name = "sync_ack_from_source",
 FIXTURE_VARIANT_ADD(bad, hello_again) { .name = "hello_again", .error = EPROTO };
 FIXTURE_VARIANT_ADD(bad, abort) { .name = "abort", .error = ECONNABORTED };
 
-static struct hdr bad_hdr(const char *name)
+static struct vt_hdr bad_hdr(const char *name)
 {
-	struct hdr h = mkhdr(PAGES, REGION_ID, 1, 4096, 0);
+	struct vt_hdr h = vt_mkhdr(VT_F_PAGES, REGION_ID, 1, 4096, 0);
 
 	if (!strcmp(name, "page_past_region"))
 		h.page = htobe64(REGION_PAGES);
 	else if (!strcmp(name, "run_past_region"))
-		h = mkhdr(ZERO, REGION_ID, 64, 0, REGION_PAGES - 64 + 1);
+		h = vt_mkhdr(VT_F_ZERO, REGION_ID, 64, 0, REGION_PAGES - 64 + 1);
 	else if (!strcmp(name, "unknown_region"))
 		h.region = htobe32(REGION_ID + 1);
 	else if (!strcmp(name, "page_index_huge"))
@@ -300,26 +257,26 @@ static struct hdr bad_hdr(const char *name)
 	else if (!strcmp(name, "count_zero"))
 		h.count = 0;
 	else if (!strcmp(name, "count_too_big"))
-		h = mkhdr(PAGES, REGION_ID, 65, 65 * 4096, 0);
+		h = vt_mkhdr(VT_F_PAGES, REGION_ID, 65, 65 * 4096, 0);
 	else if (!strcmp(name, "len_not_count_pages"))
 		h.len = htobe32(4095);
 	else if (!strcmp(name, "zero_with_payload"))
-		h = mkhdr(ZERO, REGION_ID, 1, 4096, 0);
+		h = vt_mkhdr(VT_F_ZERO, REGION_ID, 1, 4096, 0);
 	else if (!strcmp(name, "blob_too_big"))
-		h = mkhdr(BLOB, 0, 0, (16 << 20) + 1, 0);
+		h = vt_mkhdr(VT_F_BLOB, 0, 0, (16 << 20) + 1, 0);
 	else if (!strcmp(name, "sync_ack_from_source"))
-		h = mkhdr(SYNC_ACK, 0, 0, 0, 1);
+		h = vt_mkhdr(VT_F_SYNC_ACK, 0, 0, 0, 1);
 	else if (!strcmp(name, "hello_again"))
-		h = mkhdr(HELLO, 0, 0, 32, 0);
+		h = vt_mkhdr(VT_F_HELLO, 0, 0, 32, 0);
 	else if (!strcmp(name, "abort"))
-		h = mkhdr(ABORT, 0, ECONNABORTED, 0, 0);
+		h = vt_mkhdr(VT_F_ABORT, 0, ECONNABORTED, 0, 0);
 	return h;
 }
 
 /* Each bad header aborts the session with its errno; memory stays as it was. */
 TEST_F(bad, frame_aborts_and_places_nothing)
 {
-	struct hdr h = bad_hdr(variant->name);
+	struct vt_hdr h = bad_hdr(variant->name);
 	unsigned char buf[sizeof(h) + 4096];
 	int hs;
 
@@ -333,7 +290,7 @@ TEST_F(bad, frame_aborts_and_places_nothing)
 /* The peer closing mid-stream (no FIN) aborts with ECONNRESET. */
 TEST_F(wire, peer_closes_mid_stream)
 {
-	struct hdr h = mkhdr(PAGES, REGION_ID, 2, 2 * 4096, 0);
+	struct vt_hdr h = vt_mkhdr(VT_F_PAGES, REGION_ID, 2, 2 * 4096, 0);
 	unsigned char buf[sizeof(h) + 4096];	/* half of the frame */
 	int hs;
 
@@ -383,7 +340,7 @@ static size_t lz4_block(unsigned char *b, size_t n)
 }
 
 struct comp_frame {
-	struct hdr h;
+	struct vt_hdr h;
 	__u16 table[1];
 	unsigned char data[128];	/* the block, then a FIN header */
 };
@@ -394,9 +351,9 @@ static_assert(offsetof(struct comp_frame, data) == 34, "no padding in a COMP fra
 static size_t comp_frame(struct comp_frame *f, size_t out)
 {
 	size_t n = lz4_block(f->data, out);
-	struct hdr fin = mkhdr(FIN, 0, 0, 0, 0);
+	struct vt_hdr fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
 
-	f->h = mkhdr(COMP, REGION_ID, 1, 2 + n, 3 * 64);
+	f->h = vt_mkhdr(VT_F_COMP, REGION_ID, 1, 2 + n, 3 * 64);
 	f->table[0] = htobe16(n);
 	memcpy(f->data + n, &fin, sizeof(fin));
 	return sizeof(f->h) + 2 + n + sizeof(fin);
