@@ -423,9 +423,14 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 	EXPECT_LE(1, timed);
 	EXPECT_LE(HS_TIMEOUT - 0.5, tmin);
 	EXPECT_GE(HS_TIMEOUT + 6, tmax);
-	/* Each slow one is counted once: reset or cut as busy, or timed out. */
-	EXPECT_EQ(LORIS - timed, c1[HS_BUSY] - c0[HS_BUSY]);
-	EXPECT_EQ(timed, c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C]);
+	/*
+	 * Each slow one is counted once: cut as busy (those past CAP, and one
+	 * per channel of the source at most), or timed out. When a close was
+	 * seen tells the two apart only roughly on a loaded host.
+	 */
+	EXPECT_EQ(LORIS, c1[HS_BUSY] - c0[HS_BUSY] + c1[HS_TIMEOUT_C] - c0[HS_TIMEOUT_C]);
+	EXPECT_LE(LORIS - CAP, c1[HS_BUSY] - c0[HS_BUSY]);
+	EXPECT_GE(LORIS - CAP + 2, c1[HS_BUSY] - c0[HS_BUSY]);
 	EXPECT_EQ(2, c1[0] - c0[0]);
 	EXPECT_GT(4 * 1024, slab_peak - slab0);
 }
