@@ -838,11 +838,12 @@ static bool timeout_errno(int e)
 /*
  * The source's sender and receive thread see the dead connection at once:
  * the socket's ETIMEDOUT goes to whichever reads it first, and the other
- * sees a closed connection (ECONNRESET). The first to abort names it.
+ * sees a closed connection (ECONNRESET, or EPIPE sending). The first to
+ * abort names it.
  */
 static bool dead_link_errno(int e)
 {
-	return timeout_errno(e) || e == ECONNRESET;
+	return timeout_errno(e) || e == ECONNRESET || e == EPIPE;
 }
 
 /*
