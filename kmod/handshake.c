@@ -27,6 +27,7 @@
 #include <crypto/sha2.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include "vmmig.h"
 #include "auth.h"
@@ -64,6 +65,7 @@ struct vmmig_hs *vmmig_hs_alloc(void)
 	sha256_update(&hs->th, vmmig_hs_label, strlen(vmmig_hs_label));
 	return hs;
 }
+EXPORT_SYMBOL_IF_KUNIT(vmmig_hs_alloc);
 
 void vmmig_hs_free(struct vmmig_hs *hs)
 {
@@ -74,6 +76,7 @@ void vmmig_hs_free(struct vmmig_hs *hs)
 	kfree(hs->hello);
 	kfree_sensitive(hs);
 }
+EXPORT_SYMBOL_IF_KUNIT(vmmig_hs_free);
 
 /* A status from the wire: a positive errno, else a protocol error. */
 static int vmmig_wire_errno(__be32 status)
@@ -408,11 +411,13 @@ int vmmig_hs_recv_hello(struct vmmig_hs *hs, struct vmmig_channel *ch)
 	hs->hello_err = vmmig_hs_parse_auth(hs, auth);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vmmig_hs_recv_hello);
 
 const struct vmmig_wire_hello *vmmig_hs_hello(const struct vmmig_hs *hs)
 {
 	return hs->hello;
 }
+EXPORT_SYMBOL_IF_KUNIT(vmmig_hs_hello);
 
 u32 vmmig_hs_mode(const struct vmmig_hs *hs)
 {
@@ -450,6 +455,7 @@ int vmmig_hs_offer_check(const struct vmmig_hs *hs, const struct vmmig_auth_conf
 		return -ENOPROTOOPT;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vmmig_hs_offer_check);
 
 /**
  * vmmig_hs_send_welcome - destination: answer the HELLO
@@ -495,6 +501,7 @@ int vmmig_hs_recv_proof(struct vmmig_hs *hs, struct vmmig_channel *ch)
 		return ret;
 	return hs->proof.status ? vmmig_wire_errno(hs->proof.status) : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vmmig_hs_recv_proof);
 
 /**
  * vmmig_hs_verify - destination: does the source's proof hold under @cfg?

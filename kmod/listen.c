@@ -4,12 +4,15 @@
  * sessions wait in ACCEPT. Its thread accepts connections; the handshake
  * of each runs as a work item of the listener (handshake.c has the
  * protocol), at most max_handshakes at a time and each within the
- * handshake timeout (the host's settings, auth.h). The handshake picks
- * the waiting session: the one the HELLO's cookie names, or for a new
- * cookie the oldest unbound one whose settings can authenticate it; once
- * the source's proof holds, it hands that session the channel. An RDMA
- * listener on the same port (kmod/rdma/listen.c) starts the same handshake
- * on its connections once rdma_cm has established them.
+ * handshake timeout (the host's settings, auth.h); when they are all
+ * taken, a new connection cuts the oldest one, so that slow peers cannot
+ * hold the port against real sources, which need milliseconds. The
+ * handshake picks the waiting session: the one the HELLO's cookie names,
+ * or for a new cookie the oldest unbound one whose settings can
+ * authenticate it; once the source's proof holds, it hands that session
+ * the channel. An RDMA listener on the same port (kmod/rdma/listen.c)
+ * starts the same handshake on its connections once rdma_cm has
+ * established them.
  *
  * vmmig_net.lock guards the listeners, their waiters and their handshakes
  * in flight (struct vmmig_incoming, and its connection, which a session
@@ -42,8 +45,9 @@ struct vmmig_listener {
 	struct task_struct *thread;
 	struct list_head waiters;	/* struct vmmig_session.accept_node */
 	struct workqueue_struct *wq;	/* the handshakes */
-	struct list_head incoming;	/* struct vmmig_incoming in flight */
+	struct list_head incoming;	/* struct vmmig_incoming in flight, oldest first */
 	unsigned int in_flight;
+	unsigned int cut;		/* of them, cut for newer ones and ending */
 };
 
 /* One accepted connection, until its handshake ends. */
@@ -57,6 +61,7 @@ struct vmmig_incoming {
 	struct work_struct work;
 	struct delayed_work expire;	/* the handshake timeout */
 	bool expired;
+	bool cut;			/* for a newer connection, the slots all taken */
 	int err;			/* why it failed */
 	bool by_source;			/* the source refused us, not we it */
 };
@@ -442,12 +447,17 @@ static void vmmig_incoming_work(struct work_struct *work)
 	cancel_delayed_work_sync(&in->expire);
 
 	mutex_lock(&vn->lock);
-	if (in->expired && result == VMMIG_HS_PROTOCOL)
+	/* The socket's own receive timeout may end a silent peer first. */
+	if (in->cut && result == VMMIG_HS_PROTOCOL)
+		result = VMMIG_HS_BUSY;
+	else if ((in->expired || in->err == -ETIMEDOUT) && result == VMMIG_HS_PROTOCOL)
 		result = VMMIG_HS_TIMEOUT;
 	mine = in->ch.ops;
 	in->ch.ops = NULL;
 	list_del(&in->node);
 	l->in_flight--;
+	if (in->cut)
+		l->cut--;
 	mutex_unlock(&vn->lock);
 
 	vmmig_auth_count(&vn->auth, result);
@@ -460,6 +470,28 @@ static void vmmig_incoming_work(struct work_struct *work)
 	kfree(in);
 }
 
+/*
+ * All the slots are taken: cut the oldest handshake still going, and say
+ * whether there was one. A real source sends each frame as soon as it can
+ * and is done in milliseconds: to cut one, max_handshakes connections must
+ * come in the meantime, where a slow peer is cut by the next newcomer.
+ * Caller holds vn->lock.
+ */
+static bool vmmig_incoming_cut_oldest(struct vmmig_listener *l)
+{
+	struct vmmig_incoming *old;
+
+	list_for_each_entry(old, &l->incoming, node) {
+		if (old->cut || !old->ch.ops)
+			continue;
+		old->cut = true;
+		l->cut++;
+		old->ch.ops->shutdown(&old->ch);
+		return true;
+	}
+	return false;
+}
+
 /**
  * vmmig_listen_incoming - start the handshake of a new connection
  * @l: the listener that took it
@@ -467,9 +499,11 @@ static void vmmig_incoming_work(struct work_struct *work)
  * @from: the peer's address
  *
  * The handshake runs on the listener's workqueue, within the handshake
- * timeout. Over the host's max_handshakes in flight, the connection is
- * reset at once: a flood of silent connections costs the host little, and
- * real sources get ECONNRESET rather than a wait.
+ * timeout. With the host's max_handshakes in flight, it takes the place of
+ * the oldest one (vmmig_incoming_cut_oldest()). Those cut end at once but
+ * count until they have: with max_handshakes of them too, the new
+ * connection is reset at once. A flood of silent connections costs the
+ * host little, and real sources get ECONNRESET rather than a wait.
  *
  * Return: true if the listener took the connection; false if the caller
  * must reset and release it.
@@ -481,8 +515,10 @@ bool vmmig_listen_incoming(struct vmmig_listener *l, const struct vmmig_channel 
 	struct vmmig_auth_config *host = vmmig_auth_get(&vn->auth);
 	struct vmmig_incoming *in = kzalloc(sizeof(*in), GFP_KERNEL);
 
-	if (!in)
+	if (!in) {
+		vmmig_auth_count(&vn->auth, VMMIG_HS_BUSY);
 		goto drop;
+	}
 	in->l = l;
 	in->ch.ops = ch->ops;
 	in->ch.sock = ch->sock;
@@ -494,7 +530,9 @@ bool vmmig_listen_incoming(struct vmmig_listener *l, const struct vmmig_channel 
 	INIT_DELAYED_WORK(&in->expire, vmmig_incoming_expire);
 
 	mutex_lock(&vn->lock);
-	if (l->in_flight >= host->max_handshakes) {
+	if (l->in_flight >= 2 * host->max_handshakes ||
+	    (l->in_flight - l->cut >= host->max_handshakes &&
+	     !vmmig_incoming_cut_oldest(l))) {
 		mutex_unlock(&vn->lock);
 		vmmig_auth_count(&vn->auth, VMMIG_HS_BUSY);
 		vmmig_incoming_log(in, NULL, VMMIG_HS_BUSY);
@@ -541,8 +579,11 @@ static int vmmig_listener_thread(void *data)
 		if (ret)
 			continue;
 		ch = (struct vmmig_channel){ .sock = sock, .ops = &vmmig_tcp_ops };
-		if (vmmig_listen_allowed(l, sock, &peer) && vmmig_listen_incoming(l, &ch, &peer))
-			continue;
+		if (vmmig_listen_allowed(l, sock, &peer)) {
+			vmmig_tcp_set_dead_peer_timeouts(sock);
+			if (vmmig_listen_incoming(l, &ch, &peer))
+				continue;
+		}
 		sock_no_linger(sock->sk);
 		sock_release(sock);
 	}

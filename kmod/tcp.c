@@ -16,6 +16,24 @@
 
 /* A peer that stops acknowledging fails the session instead of hanging it. */
 #define VMMIG_TCP_USER_TIMEOUT_MS	30000
+/*
+ * A destination sends almost nothing, so the user timeout alone would never
+ * notice a source gone silent (link down, host dead): probes do, within
+ * about the same time.
+ */
+#define VMMIG_TCP_KEEPIDLE_S		10
+#define VMMIG_TCP_KEEPINTVL_S		5
+#define VMMIG_TCP_KEEPCNT		4
+
+/* Both ends of every channel: how long an unanswered peer is waited for. */
+void vmmig_tcp_set_dead_peer_timeouts(struct socket *sock)
+{
+	tcp_sock_set_user_timeout(sock->sk, VMMIG_TCP_USER_TIMEOUT_MS);
+	sock_set_keepalive(sock->sk);
+	tcp_sock_set_keepidle(sock->sk, VMMIG_TCP_KEEPIDLE_S);
+	tcp_sock_set_keepintvl(sock->sk, VMMIG_TCP_KEEPINTVL_S);
+	tcp_sock_set_keepcnt(sock->sk, VMMIG_TCP_KEEPCNT);
+}
 
 static int vmmig_tcp_connect(struct vmmig_channel *ch, struct net *net,
 			     struct sockaddr_storage *addr, int addrlen,
@@ -34,9 +52,19 @@ static int vmmig_tcp_connect(struct vmmig_channel *ch, struct net *net,
 		sock_release(sock);
 		return ret == -EINPROGRESS || ret == -EAGAIN ? -ETIMEDOUT : ret;
 	}
-	tcp_sock_set_user_timeout(sock->sk, VMMIG_TCP_USER_TIMEOUT_MS);
+	vmmig_tcp_set_dead_peer_timeouts(sock);
 	ch->sock = sock;
 	return 0;
+}
+
+/*
+ * A frame cut short by a signal cannot be taken up again by restarting the
+ * system call: the session ends, and the reason a person sees is EINTR,
+ * not an errno userspace must never get.
+ */
+static int vmmig_tcp_errno(int ret)
+{
+	return ret == -ERESTARTSYS ? -EINTR : ret;
 }
 
 static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
@@ -48,7 +76,7 @@ static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
 		if (ret == -EAGAIN)
 			return -ETIMEDOUT;
 		if (ret <= 0)
-			return ret ? ret : -EPIPE;
+			return ret ? vmmig_tcp_errno(ret) : -EPIPE;
 		if (ch->sess)
 			atomic64_add(ret, &ch->sess->bytes_wire);
 	}
@@ -109,7 +137,7 @@ static int vmmig_tcp_recvmsg(struct vmmig_channel *ch, struct msghdr *msg)
 		if (ret == -EAGAIN)
 			return -ETIMEDOUT;
 		if (ret < 0)
-			return ret;
+			return vmmig_tcp_errno(ret);
 		if (ch->sess)
 			atomic64_add(ret, &ch->sess->bytes_wire);
 	}

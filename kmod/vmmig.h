@@ -87,6 +87,7 @@ struct vmmig_transport_ops {
 };
 
 extern const struct vmmig_transport_ops vmmig_tcp_ops;
+void vmmig_tcp_set_dead_peer_timeouts(struct socket *sock);
 
 /*
  * RDMA (kmod/rdma/): built when the kernel has rdma_cm. Without it the

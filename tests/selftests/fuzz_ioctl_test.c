@@ -541,6 +541,13 @@ static void dest_child(unsigned long n, const char *name)
 			continue;
 		}
 		rc = vt_wait_event(c.fd, &ev, A.blob, BLOB_BUF, 200);
+		/* A blob larger than the buffer: take it with one of its size. */
+		if (rc == -EMSGSIZE) {
+			void *big = malloc(ev.length);
+
+			rc = big ? vt_wait_event(c.fd, &ev, big, ev.length, 200) : -ENOMEM;
+			free(big);
+		}
 		if (rc == -ENODATA)
 			break;
 		if (rc && rc != -ETIMEDOUT && rc != -EINTR && !c.bad[0])

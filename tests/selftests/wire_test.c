@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-#include "vmmig_test.h"
+#include "wire_peer.h"
 #include "kselftest_harness.h"
 
 /* The harness's 30 s is short for a first netns setup on a loaded TCG host. */
@@ -24,24 +24,6 @@
 #define REGION_PAGES	256
 #define REGION_BYTES	(REGION_PAGES * 4096UL)
 #define FILL		0x5a
-
-/* Naturally aligned: the layout is the wire layout without packing. */
-enum {
-	HELLO = 1, WELCOME, PAGES, ZERO, BLOB, SYNC, SYNC_ACK, FIN, ABORT, COMP, AUTH, RDMA_KEYS,
-	SPARSE,
-};
-
-struct hdr {
-	__u32 magic;
-	__u8 version;
-	__u8 type;
-	__u16 flags;
-	__u32 region;
-	__u32 count;
-	__u32 len;
-	__u32 reserved;
-	__u64 page;
-};
 
 struct hello {
 	__u64 cookie;
@@ -55,35 +37,7 @@ struct hello {
 	__u64 pages;
 };
 
-static_assert(sizeof(struct hdr) == 32, "wire header is 32 bytes");
 static_assert(sizeof(struct hello) == 40, "HELLO with one region is 40 bytes");
-
-static struct hdr mkhdr(__u8 type, __u32 region, __u32 count,
-			__u32 len, __u64 page)
-{
-	struct hdr h = {
-		.magic = htobe32(0x564d4d47), .version = 1, .type = type,
-		.region = htobe32(region), .count = htobe32(count),
-		.len = htobe32(len), .page = htobe64(page),
-	};
-
-	return h;
-}
-
-static int send_all(int s, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(s, p, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /* Connect from netns A and do the handshake as channel 0 of 1. */
 static int fake_source_comp(__u32 region_pages, __u32 compression)
@@ -94,7 +48,7 @@ static int fake_source_comp(__u32 region_pages, __u32 compression)
 		.nregions = htobe32(1), .id = htobe32(REGION_ID),
 		.pages = htobe64(region_pages), .compression = htobe32(compression),
 	};
-	struct hdr h = mkhdr(HELLO, 0, 0, sizeof(hello), 0);
+	struct vt_hdr h = vt_mkhdr(VT_F_HELLO, 0, 0, sizeof(hello), 0);
 	__u32 status;
 	int s, i;
 
@@ -109,9 +63,9 @@ static int fake_source_comp(__u32 region_pages, __u32 compression)
 		s = -1;
 		usleep(50000);
 	}
-	if (s < 0 || send_all(s, &h, sizeof(h)) || send_all(s, &hello, sizeof(hello)))
+	if (s < 0 || vt_send_all(s, &h, sizeof(h)) || vt_send_all(s, &hello, sizeof(hello)))
 		return -1;
-	if (recv(s, &h, sizeof(h), MSG_WAITALL) != sizeof(h) || h.type != WELCOME ||
+	if (recv(s, &h, sizeof(h), MSG_WAITALL) != sizeof(h) || h.type != VT_F_WELCOME ||
 	    recv(s, &status, 4, MSG_WAITALL) != 4)
 		return -1;
 	if (status) {
@@ -191,7 +145,7 @@ static int run_fake_comp(struct __test_metadata *_metadata, struct wire_env *sel
 			_exit(2);
 		if (s < 0)
 			_exit(0);
-		send_all(s, frames, len);
+		vt_send_all(s, frames, len);
 		/* A bad frame must be caught as such, not as the peer leaving. */
 		while (hold && recv(s, &status, 1, 0) > 0)
 			;
@@ -232,15 +186,15 @@ static bool untouched(const unsigned char *p, size_t len)
 TEST_F(wire, good_frames_are_placed)
 {
 	struct {
-		struct hdr h;
+		struct vt_hdr h;
 		unsigned char page[4096];
-		struct hdr fin;
+		struct vt_hdr fin;
 	} f;
 	int hs;
 
-	f.h = mkhdr(PAGES, REGION_ID, 1, 4096, 3 * 64);	/* chunk 3: channel 0 */
+	f.h = vt_mkhdr(VT_F_PAGES, REGION_ID, 1, 4096, 3 * 64);	/* chunk 3: channel 0 */
 	memset(f.page, 0xab, sizeof(f.page));
-	f.fin = mkhdr(FIN, 0, 0, 0, 0);
+	f.fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
 	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), &hs));
 	EXPECT_LE(0, hs);
 	EXPECT_EQ(0xab, self->env.mem[4096 + 3 * 64 * 4096]);
@@ -255,20 +209,20 @@ TEST_F(wire, good_frames_are_placed)
 TEST_F(wire, sparse_frame_is_placed)
 {
 	struct {
-		struct hdr h;
+		struct vt_hdr h;
 		__be64 map;
 		unsigned char page[2][4096];
-		struct hdr fin;
+		struct vt_hdr fin;
 	} f;
 	unsigned char *run = self->env.mem + 4096 + 3 * 64 * 4096;
 	int hs, i;
 
 	static_assert(sizeof(f) == 32 + 8 + 2 * 4096 + 32, "no padding in the frames");
-	f.h = mkhdr(SPARSE, REGION_ID, 4, 8 + 2 * 4096, 3 * 64);
+	f.h = vt_mkhdr(VT_F_SPARSE, REGION_ID, 4, 8 + 2 * 4096, 3 * 64);
 	f.map = htobe64(0x5);
 	memset(f.page[0], 0xab, 4096);
 	memset(f.page[1], 0xac, 4096);
-	f.fin = mkhdr(FIN, 0, 0, 0, 0);
+	f.fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
 	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), &hs));
 	EXPECT_LE(0, hs);
 	for (i = 0; i < 4096; i += 1024) {
@@ -322,14 +276,14 @@ FIXTURE_VARIANT_ADD(bad, sparse_map_len_mismatch) {
 	.name = "sparse_map_len_mismatch", .error = EBADMSG };
 FIXTURE_VARIANT_ADD(bad, sparse_no_zero_page) { .name = "sparse_no_zero_page", .error = EBADMSG };
 
-static struct hdr bad_hdr(const char *name)
+static struct vt_hdr bad_hdr(const char *name)
 {
-	struct hdr h = mkhdr(PAGES, REGION_ID, 1, 4096, 0);
+	struct vt_hdr h = vt_mkhdr(VT_F_PAGES, REGION_ID, 1, 4096, 0);
 
 	if (!strcmp(name, "page_past_region"))
 		h.page = htobe64(REGION_PAGES);
 	else if (!strcmp(name, "run_past_region"))
-		h = mkhdr(ZERO, REGION_ID, 64, 0, REGION_PAGES - 64 + 1);
+		h = vt_mkhdr(VT_F_ZERO, REGION_ID, 64, 0, REGION_PAGES - 64 + 1);
 	else if (!strcmp(name, "unknown_region"))
 		h.region = htobe32(REGION_ID + 1);
 	else if (!strcmp(name, "page_index_huge"))
@@ -345,30 +299,30 @@ static struct hdr bad_hdr(const char *name)
 	else if (!strcmp(name, "count_zero"))
 		h.count = 0;
 	else if (!strcmp(name, "count_too_big"))
-		h = mkhdr(PAGES, REGION_ID, 65, 65 * 4096, 0);
+		h = vt_mkhdr(VT_F_PAGES, REGION_ID, 65, 65 * 4096, 0);
 	else if (!strcmp(name, "len_not_count_pages"))
 		h.len = htobe32(4095);
 	else if (!strcmp(name, "zero_with_payload"))
-		h = mkhdr(ZERO, REGION_ID, 1, 4096, 0);
+		h = vt_mkhdr(VT_F_ZERO, REGION_ID, 1, 4096, 0);
 	else if (!strcmp(name, "blob_too_big"))
-		h = mkhdr(BLOB, 0, 0, (16 << 20) + 1, 0);
+		h = vt_mkhdr(VT_F_BLOB, 0, 0, (16 << 20) + 1, 0);
 	else if (!strcmp(name, "sync_ack_from_source"))
-		h = mkhdr(SYNC_ACK, 0, 0, 0, 1);
+		h = vt_mkhdr(VT_F_SYNC_ACK, 0, 0, 0, 1);
 	else if (!strcmp(name, "hello_again"))
-		h = mkhdr(HELLO, 0, 0, 32, 0);
+		h = vt_mkhdr(VT_F_HELLO, 0, 0, 32, 0);
 	else if (!strcmp(name, "abort"))
-		h = mkhdr(ABORT, 0, ECONNABORTED, 0, 0);
+		h = vt_mkhdr(VT_F_ABORT, 0, ECONNABORTED, 0, 0);
 	else if (!strncmp(name, "sparse_map_", 11))
-		h = mkhdr(SPARSE, REGION_ID, 4, 8 + 4096, 0);
+		h = vt_mkhdr(VT_F_SPARSE, REGION_ID, 4, 8 + 4096, 0);
 	else if (!strcmp(name, "sparse_no_zero_page"))
-		h = mkhdr(SPARSE, REGION_ID, 1, 8 + 4096, 0);
+		h = vt_mkhdr(VT_F_SPARSE, REGION_ID, 1, 8 + 4096, 0);
 	return h;
 }
 
 /* Each bad header aborts the session with its errno; memory stays as it was. */
 TEST_F(bad, frame_aborts_and_places_nothing)
 {
-	struct hdr h = bad_hdr(variant->name);
+	struct vt_hdr h = bad_hdr(variant->name);
 	unsigned char buf[sizeof(h) + 4096];
 	int hs;
 
@@ -392,7 +346,7 @@ TEST_F(bad, frame_aborts_and_places_nothing)
 /* The peer closing mid-stream (no FIN) aborts with ECONNRESET. */
 TEST_F(wire, peer_closes_mid_stream)
 {
-	struct hdr h = mkhdr(PAGES, REGION_ID, 2, 2 * 4096, 0);
+	struct vt_hdr h = vt_mkhdr(VT_F_PAGES, REGION_ID, 2, 2 * 4096, 0);
 	unsigned char buf[sizeof(h) + 4096];	/* half of the frame */
 	int hs;
 
@@ -442,7 +396,7 @@ static size_t lz4_block(unsigned char *b, size_t n)
 }
 
 struct comp_frame {
-	struct hdr h;
+	struct vt_hdr h;
 	__u16 table[1];
 	unsigned char data[128];	/* the block, then a FIN header */
 };
@@ -453,9 +407,9 @@ static_assert(offsetof(struct comp_frame, data) == 34, "no padding in a COMP fra
 static size_t comp_frame(struct comp_frame *f, size_t out)
 {
 	size_t n = lz4_block(f->data, out);
-	struct hdr fin = mkhdr(FIN, 0, 0, 0, 0);
+	struct vt_hdr fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
 
-	f->h = mkhdr(COMP, REGION_ID, 1, 2 + n, 3 * 64);
+	f->h = vt_mkhdr(VT_F_COMP, REGION_ID, 1, 2 + n, 3 * 64);
 	f->table[0] = htobe16(n);
 	memcpy(f->data + n, &fin, sizeof(fin));
 	return sizeof(f->h) + 2 + n + sizeof(fin);

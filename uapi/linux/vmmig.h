@@ -279,9 +279,11 @@
  *	-ERANGE for a key that is not VMMIG_KEY_LEN bytes.
  * HANDSHAKE_TIMEOUT_MS (5000, 100..60000; -ERANGE "the handshake timeout
  *	is 100 to 60000 ms"), MAX_HANDSHAKES (16, 1..1024): each incoming
- *	handshake must end within the timeout; past MAX_HANDSHAKES in flight
- *	on a port, a new connection is reset at once.
- * HS_OK .. HS_BUSY (read only): incoming handshakes by outcome.
+ *	handshake must end within the timeout; with MAX_HANDSHAKES in flight
+ *	on a port, a new connection takes the place of the oldest (reset at
+ *	once only while as many again are being cut).
+ * HS_OK .. HS_BUSY (read only): incoming handshakes by outcome; HS_BUSY
+ *	counts the connections reset at once and those cut for a newer one.
  * PERFORMANCE (VMMIG_PERF_COMPRESSION), CHANNELS (VMMIG_DEFAULT_CHANNELS),
  *	COMPRESSION (VMMIG_COMP_LZ4): what CONNECT with
  *	VMMIG_CONNECT_HOST_DEFAULTS uses: tcp is VMMIG_COMP_NONE,
