@@ -6,8 +6,9 @@
 #include "rt.h"
 
 struct guest_info *rt_info;
+static int apic_sleep;		/* sleep with the APIC timer, see apic_sleep_init() */
 
-/* 64-bit interrupt gates for the 32 exception vectors. */
+/* 64-bit interrupt gates: the 32 exception vectors, then the APIC timer's. */
 struct idt_gate {
 	u16 off0;
 	u16 sel;
@@ -18,7 +19,18 @@ struct idt_gate {
 	u32 zero;
 };
 
-static struct idt_gate idt[32] __aligned(16);
+static struct idt_gate idt[GUEST_TIMER_VECTOR + 1] __aligned(16);
+
+static void idt_set(unsigned int vec, u64 h)
+{
+	idt[vec].off0 = h & 0xffff;
+	idt[vec].sel = 0x08;
+	idt[vec].ist = 0;
+	idt[vec].type = 0x8e;	/* present, DPL 0, interrupt gate */
+	idt[vec].off1 = (h >> 16) & 0xffff;
+	idt[vec].off2 = h >> 32;
+	idt[vec].zero = 0;
+}
 
 static void idt_load(void)
 {
@@ -29,18 +41,43 @@ static void idt_load(void)
 	unsigned int i;
 
 	/* Every vCPU writes the same gates: the race is harmless. */
-	for (i = 0; i < 32; i++) {
-		u64 h = (u64)(rt_exception_stubs + i * 16);
-
-		idt[i].off0 = h & 0xffff;
-		idt[i].sel = 0x08;
-		idt[i].ist = 0;
-		idt[i].type = 0x8e;	/* present, DPL 0, interrupt gate */
-		idt[i].off1 = (h >> 16) & 0xffff;
-		idt[i].off2 = h >> 32;
-		idt[i].zero = 0;
-	}
+	for (i = 0; i < 32; i++)
+		idt_set(i, (u64)(rt_exception_stubs + i * 16));
+	idt_set(GUEST_TIMER_VECTOR, (u64)rt_timer_irq);
 	asm volatile("lidt %0" : : "m"(idtr));
+}
+
+static void wrmsr(u32 msr, u64 v)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static void lapic_write(u32 reg, u32 v)
+{
+	*(volatile u32 *)(GUEST_LAPIC_GPA + reg) = v;
+}
+
+#define MSR_TSC_DEADLINE	0x6e0
+#define LAPIC_SVR		0xf0
+#define LAPIC_LVT_TIMER		0x320
+#define LVT_TSC_DEADLINE	(2U << 17)
+
+/*
+ * No sleep port (QEMU): arm this vCPU's APIC timer in TSC-deadline mode so
+ * that rt_sleep_us() can hlt instead of spinning on the clock, which would
+ * burn a host CPU and make the VMMs' CPU times incomparable. Without
+ * TSC-deadline (CPUID.1:ECX[24]) sleeps spin.
+ */
+static void apic_sleep_init(void)
+{
+	u32 a = 1, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	if (!(c & (1U << 24)))
+		return;
+	lapic_write(LAPIC_SVR, 0x1ff);		/* software-enabled, spurious vector 0xff */
+	lapic_write(LAPIC_LVT_TIMER, GUEST_TIMER_VECTOR | LVT_TSC_DEADLINE);
+	apic_sleep = 1;
 }
 
 void rt_exception(u64 vec, u64 err, u64 rip)
@@ -59,6 +96,8 @@ void rt_entry(unsigned int cpu, struct guest_info *info)
 		rt_printf("guest: bad info page magic %#llx\n", info->magic);
 		rt_poweroff(99);
 	}
+	if (info->flags & GUEST_INFO_APIC_SLEEP)
+		apic_sleep_init();
 	ret = guest_main(cpu);
 	if (cpu == 0)
 		rt_poweroff(ret);
@@ -79,6 +118,12 @@ u64 rt_now_us(void)
 
 void rt_sleep_us(u64 us)
 {
+	if (apic_sleep) {
+		/* sti's one-instruction shadow: a deadline already past still wakes the hlt. */
+		wrmsr(MSR_TSC_DEADLINE, rdtsc() + us * rt_info->tsc_khz / 1000);
+		asm volatile("sti; hlt; cli" ::: "memory");
+		return;
+	}
 	port_out32(GUEST_PORT_SLEEP, us > 0xffffffffULL ? 0xffffffffU : (u32)us);
 }
 
