@@ -47,36 +47,50 @@ static void idt_load(void)
 	asm volatile("lidt %0" : : "m"(idtr));
 }
 
-static void wrmsr(u32 msr, u64 v)
-{
-	asm volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
-}
-
 static void lapic_write(u32 reg, u32 v)
 {
 	*(volatile u32 *)(GUEST_LAPIC_GPA + reg) = v;
 }
 
-#define MSR_TSC_DEADLINE	0x6e0
+static u32 lapic_read(u32 reg)
+{
+	return *(volatile u32 *)(GUEST_LAPIC_GPA + reg);
+}
+
 #define LAPIC_SVR		0xf0
 #define LAPIC_LVT_TIMER		0x320
-#define LVT_TSC_DEADLINE	(2U << 17)
+#define LAPIC_TIMER_INIT	0x380
+#define LAPIC_TIMER_CUR		0x390
+#define LAPIC_TIMER_DIV		0x3e0
+#define LVT_MASKED		(1U << 16)
+#define LVT_PERIODIC		(1U << 17)
+#define APIC_TICK_US		5000
 
 /*
- * No sleep port (QEMU): arm this vCPU's APIC timer in TSC-deadline mode so
- * that rt_sleep_us() can hlt instead of spinning on the clock, which would
- * burn a host CPU and make the VMMs' CPU times incomparable. Without
- * TSC-deadline (CPUID.1:ECX[24]) sleeps spin.
+ * No sleep port (QEMU): a periodic APIC timer, every APIC_TICK_US, wakes
+ * the hlt in rt_sleep_us(), so that a sleep does not spin on the clock
+ * (which would burn a host CPU and make the VMMs' CPU times incomparable).
+ * Periodic rather than a TSC deadline per sleep: under nested KVM in the
+ * TCG test VM a guest armed with TSC deadlines once never woke again, and a
+ * timer that keeps firing cannot lose the wakeup. The timer's rate is
+ * measured against the TSC (masked, one-shot, over 1 ms).
  */
 static void apic_sleep_init(void)
 {
-	u32 a = 1, b, c = 0, d;
+	u64 t0, per_ms;
 
-	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	if (!(c & (1U << 24)))
-		return;
 	lapic_write(LAPIC_SVR, 0x1ff);		/* software-enabled, spurious vector 0xff */
-	lapic_write(LAPIC_LVT_TIMER, GUEST_TIMER_VECTOR | LVT_TSC_DEADLINE);
+	lapic_write(LAPIC_TIMER_DIV, 0xb);	/* divide by 1 */
+	lapic_write(LAPIC_LVT_TIMER, GUEST_TIMER_VECTOR | LVT_MASKED);
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	t0 = rt_now_us();
+	while (rt_now_us() - t0 < 1000)
+		cpu_relax();
+	per_ms = 0xffffffffULL - lapic_read(LAPIC_TIMER_CUR);
+	if (!per_ms || per_ms * APIC_TICK_US / 1000 > 0xffffffffULL)
+		return;				/* no usable timer: sleeps spin */
+	lapic_write(LAPIC_LVT_TIMER, GUEST_TIMER_VECTOR | LVT_PERIODIC);
+	lapic_write(LAPIC_TIMER_INIT, per_ms * APIC_TICK_US / 1000);
 	apic_sleep = 1;
 }
 
@@ -119,9 +133,9 @@ u64 rt_now_us(void)
 void rt_sleep_us(u64 us)
 {
 	if (apic_sleep) {
-		/* sti's one-instruction shadow: a deadline already past still wakes the hlt. */
-		wrmsr(MSR_TSC_DEADLINE, rdtsc() + us * rt_info->tsc_khz / 1000);
-		asm volatile("sti; hlt; cli" ::: "memory");
+		/* Until the next tick: "may end early" covers the rest (rt_sleep_until loops). */
+		if (us)
+			asm volatile("sti; hlt; cli" ::: "memory");
 		return;
 	}
 	port_out32(GUEST_PORT_SLEEP, us > 0xffffffffULL ? 0xffffffffU : (u32)us);

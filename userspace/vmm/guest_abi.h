@@ -41,8 +41,8 @@
  *
  * Without GUEST_PORT_SLEEP (a machine other than vmmig-vm's, e.g. QEMU
  * booting the guest through guests/qemuboot: GUEST_INFO_APIC_SLEEP in
- * guest_info.flags), a guest sleeps with the local APIC's TSC-deadline
- * timer (vector GUEST_TIMER_VECTOR) and hlt; the 8259 PICs are masked.
+ * guest_info.flags), a guest sleeps with hlt, woken by a periodic local
+ * APIC timer (vector GUEST_TIMER_VECTOR); the 8259 PICs are masked.
  *
  * THE INFO PAGE
  * -------------
@@ -77,7 +77,7 @@
 #define GUEST_LAPIC_GPA		0xfee00000UL
 
 /* guest_info.flags */
-#define GUEST_INFO_APIC_SLEEP	(1ULL << 0)	/* no sleep port: APIC timer + hlt */
+#define GUEST_INFO_APIC_SLEEP	(1ULL << 0)	/* no sleep port: hlt, APIC timer ticks */
 
 #define GUEST_INFO_MAGIC	0x4f464e49474d4d56ULL	/* "VMMGINFO" */
 #define GUEST_ARGS_MAX		256
