@@ -6,8 +6,9 @@
 #include "rt.h"
 
 struct guest_info *rt_info;
+static int apic_sleep;		/* sleep with the APIC timer, see apic_sleep_init() */
 
-/* 64-bit interrupt gates for the 32 exception vectors. */
+/* 64-bit interrupt gates: the 32 exception vectors, then the APIC timer's. */
 struct idt_gate {
 	u16 off0;
 	u16 sel;
@@ -18,7 +19,18 @@ struct idt_gate {
 	u32 zero;
 };
 
-static struct idt_gate idt[32] __aligned(16);
+static struct idt_gate idt[GUEST_TIMER_VECTOR + 1] __aligned(16);
+
+static void idt_set(unsigned int vec, u64 h)
+{
+	idt[vec].off0 = h & 0xffff;
+	idt[vec].sel = 0x08;
+	idt[vec].ist = 0;
+	idt[vec].type = 0x8e;	/* present, DPL 0, interrupt gate */
+	idt[vec].off1 = (h >> 16) & 0xffff;
+	idt[vec].off2 = h >> 32;
+	idt[vec].zero = 0;
+}
 
 static void idt_load(void)
 {
@@ -29,18 +41,57 @@ static void idt_load(void)
 	unsigned int i;
 
 	/* Every vCPU writes the same gates: the race is harmless. */
-	for (i = 0; i < 32; i++) {
-		u64 h = (u64)(rt_exception_stubs + i * 16);
-
-		idt[i].off0 = h & 0xffff;
-		idt[i].sel = 0x08;
-		idt[i].ist = 0;
-		idt[i].type = 0x8e;	/* present, DPL 0, interrupt gate */
-		idt[i].off1 = (h >> 16) & 0xffff;
-		idt[i].off2 = h >> 32;
-		idt[i].zero = 0;
-	}
+	for (i = 0; i < 32; i++)
+		idt_set(i, (u64)(rt_exception_stubs + i * 16));
+	idt_set(GUEST_TIMER_VECTOR, (u64)rt_timer_irq);
 	asm volatile("lidt %0" : : "m"(idtr));
+}
+
+static void lapic_write(u32 reg, u32 v)
+{
+	*(volatile u32 *)(GUEST_LAPIC_GPA + reg) = v;
+}
+
+static u32 lapic_read(u32 reg)
+{
+	return *(volatile u32 *)(GUEST_LAPIC_GPA + reg);
+}
+
+#define LAPIC_SVR		0xf0
+#define LAPIC_LVT_TIMER		0x320
+#define LAPIC_TIMER_INIT	0x380
+#define LAPIC_TIMER_CUR		0x390
+#define LAPIC_TIMER_DIV		0x3e0
+#define LVT_MASKED		(1U << 16)
+#define LVT_PERIODIC		(1U << 17)
+#define APIC_TICK_US		5000
+
+/*
+ * No sleep port (QEMU): a periodic APIC timer, every APIC_TICK_US, wakes
+ * the hlt in rt_sleep_us(), so that a sleep does not spin on the clock
+ * (which would burn a host CPU and make the VMMs' CPU times incomparable).
+ * Periodic rather than a TSC deadline per sleep: under nested KVM in the
+ * TCG test VM a guest armed with TSC deadlines once never woke again, and a
+ * timer that keeps firing cannot lose the wakeup. The timer's rate is
+ * measured against the TSC (masked, one-shot, over 1 ms).
+ */
+static void apic_sleep_init(void)
+{
+	u64 t0, per_ms;
+
+	lapic_write(LAPIC_SVR, 0x1ff);		/* software-enabled, spurious vector 0xff */
+	lapic_write(LAPIC_TIMER_DIV, 0xb);	/* divide by 1 */
+	lapic_write(LAPIC_LVT_TIMER, GUEST_TIMER_VECTOR | LVT_MASKED);
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	t0 = rt_now_us();
+	while (rt_now_us() - t0 < 1000)
+		cpu_relax();
+	per_ms = 0xffffffffULL - lapic_read(LAPIC_TIMER_CUR);
+	if (!per_ms || per_ms * APIC_TICK_US / 1000 > 0xffffffffULL)
+		return;				/* no usable timer: sleeps spin */
+	lapic_write(LAPIC_LVT_TIMER, GUEST_TIMER_VECTOR | LVT_PERIODIC);
+	lapic_write(LAPIC_TIMER_INIT, per_ms * APIC_TICK_US / 1000);
+	apic_sleep = 1;
 }
 
 void rt_exception(u64 vec, u64 err, u64 rip)
@@ -59,6 +110,8 @@ void rt_entry(unsigned int cpu, struct guest_info *info)
 		rt_printf("guest: bad info page magic %#llx\n", info->magic);
 		rt_poweroff(99);
 	}
+	if (info->flags & GUEST_INFO_APIC_SLEEP)
+		apic_sleep_init();
 	ret = guest_main(cpu);
 	if (cpu == 0)
 		rt_poweroff(ret);
@@ -79,6 +132,12 @@ u64 rt_now_us(void)
 
 void rt_sleep_us(u64 us)
 {
+	if (apic_sleep) {
+		/* Until the next tick: "may end early" covers the rest (rt_sleep_until loops). */
+		if (us)
+			asm volatile("sti; hlt; cli" ::: "memory");
+		return;
+	}
 	port_out32(GUEST_PORT_SLEEP, us > 0xffffffffULL ? 0xffffffffU : (u32)us);
 }
 

@@ -17,6 +17,7 @@
 extern struct guest_info *rt_info;
 extern char _end[];
 extern char rt_exception_stubs[];
+extern char rt_timer_irq[];
 
 /* Each program defines it; vCPU 0's return value is the VM's exit status. */
 int guest_main(unsigned int cpu);

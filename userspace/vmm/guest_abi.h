@@ -39,6 +39,11 @@
  * speed: the destination sets it to the source's value plus the time the
  * move took, so a guest sees its downtime as a gap in its clock.
  *
+ * Without GUEST_PORT_SLEEP (a machine other than vmmig-vm's, e.g. QEMU
+ * booting the guest through guests/qemuboot: GUEST_INFO_APIC_SLEEP in
+ * guest_info.flags), a guest sleeps with hlt, woken by a periodic local
+ * APIC timer (vector GUEST_TIMER_VECTOR); the 8259 PICs are masked.
+ *
  * THE INFO PAGE
  * -------------
  * struct guest_info, at GUEST_INFO_GPA. The VMM fills it in at boot and
@@ -68,6 +73,12 @@
 
 #define GUEST_BLOCK_SIZE	4096
 
+#define GUEST_TIMER_VECTOR	32
+#define GUEST_LAPIC_GPA		0xfee00000UL
+
+/* guest_info.flags */
+#define GUEST_INFO_APIC_SLEEP	(1ULL << 0)	/* no sleep port: hlt, APIC timer ticks */
+
 #define GUEST_INFO_MAGIC	0x4f464e49474d4d56ULL	/* "VMMGINFO" */
 #define GUEST_ARGS_MAX		256
 
@@ -87,6 +98,8 @@ struct guest_info {
 	__u64 progress;		/* a counter the guest advances (ticks, pages) */
 	__u64 gap_us;		/* the clock gap it saw at its last move */
 	__u64 gap_migration;		/* ... and which move that was */
+	/* VMM to guest, at boot (after the fields above, which older guests know) */
+	__u64 flags;			/* GUEST_INFO_* */
 };
 
 enum guest_blk_op {

@@ -34,7 +34,8 @@ static const char usage_text[] =
 "               [--serial FILE] [--monitor SOCKET] [--name NAME]\n"
 "  vmmig-vm move --monitor SOCKET --to ADDR[:PORT]\n"
 "               [--include-storage --destination-storage-path DIR]\n"
-"               [--performance tcp|compression] [--channels N] [--downtime MS]\n"
+"               [--performance tcp|compression] [--compression lz4|zstd]\n"
+"               [--channels N] [--downtime MS]\n"
 "               [--max-rounds N] [--no-throttle] [--force] [--max-bandwidth MBPS]\n"
 "               [--verify] [--raw]\n"
 "  vmmig-vm status --monitor SOCKET\n"
@@ -55,7 +56,7 @@ enum {
 	OPT_MONITOR, OPT_NAME, OPT_LISTEN, OPT_DATA_PORT, OPT_TIMEOUT, OPT_TO,
 	OPT_STORAGE, OPT_STORAGE_PATH, OPT_PERFORMANCE, OPT_CHANNELS, OPT_DOWNTIME,
 	OPT_MAX_ROUNDS, OPT_NO_THROTTLE, OPT_FORCE, OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
-	OPT_HELP,
+	OPT_COMPRESSION, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -75,6 +76,7 @@ static const struct option options[] = {
 	{ "include-storage", no_argument, NULL, OPT_STORAGE },
 	{ "destination-storage-path", required_argument, NULL, OPT_STORAGE_PATH },
 	{ "performance", required_argument, NULL, OPT_PERFORMANCE },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
 	{ "channels", required_argument, NULL, OPT_CHANNELS },
 	{ "downtime", required_argument, NULL, OPT_DOWNTIME },
 	{ "max-rounds", required_argument, NULL, OPT_MAX_ROUNDS },
@@ -101,8 +103,11 @@ struct cli {
 	struct receive_opts recv;
 	struct move_opts move;
 	bool raw;
+	u32 codec;		/* --compression, 0 if not given */
 	u32 seen;		/* which options were given, for per-command checks */
 };
+
+#define SEEN(c, opt)	((c)->seen & (1U << ((opt) - OPT_GUEST)))
 
 /* A whole decimal number in [min, max], or -1. */
 static long long number(const char *s, long long min, long long max)
@@ -195,9 +200,23 @@ static int parse(struct cli *c, int argc, char **argv)
 			if (!strcmp(optarg, "tcp"))
 				c->move.compression = VMMIG_COMP_NONE;
 			else if (!strcmp(optarg, "compression"))
-				c->move.compression = VMMIG_COMP_LZ4;
+				c->move.compression = c->codec ? c->codec : VMMIG_COMP_LZ4;
 			else
 				return usage("--performance: tcp or compression");
+			if (c->codec && c->move.compression == VMMIG_COMP_NONE)
+				return usage("--compression is the codec of --performance compression");
+			break;
+		case OPT_COMPRESSION:
+			/* The codec of the compression option, named as on the hosts (vmmigctl). */
+			if (!strcmp(optarg, "lz4"))
+				c->codec = VMMIG_COMP_LZ4;
+			else if (!strcmp(optarg, "zstd"))
+				c->codec = VMMIG_COMP_ZSTD;
+			else
+				return usage("--compression: lz4 or zstd");
+			if (SEEN(c, OPT_PERFORMANCE) && c->move.compression == VMMIG_COMP_NONE)
+				return usage("--compression is the codec of --performance compression");
+			c->move.compression = c->codec;
 			break;
 		case OPT_CHANNELS:
 			v = number(optarg, 1, VMMIG_MAX_CHANNELS);
@@ -249,7 +268,6 @@ static int parse(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-#define SEEN(c, opt)	((c)->seen & (1U << ((opt) - OPT_GUEST)))
 
 /* Options that belong to other commands are mistakes, not silently ignored. */
 static int only(struct cli *c, const int *allowed, size_t n)
@@ -400,7 +418,7 @@ static int cmd_move(struct cli *c)
 {
 	static const int allowed[] = {
 		OPT_MONITOR, OPT_TO, OPT_STORAGE, OPT_STORAGE_PATH, OPT_PERFORMANCE,
-		OPT_CHANNELS, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_NO_THROTTLE, OPT_FORCE,
+		OPT_COMPRESSION, OPT_CHANNELS, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_NO_THROTTLE, OPT_FORCE,
 		OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
 	};
 	char err[512], line[2048];

@@ -148,8 +148,10 @@ int move_opts_check(const struct move_opts *o, char *err, size_t errsize)
 	if (o->storage_path[0] && o->storage_path[0] != '/')
 		return set_err(err, errsize, -EINVAL,
 			       "--destination-storage-path must be absolute");
-	if (o->compression != VMMIG_COMP_NONE && o->compression != VMMIG_COMP_LZ4)
-		return set_err(err, errsize, -EINVAL, "performance option: tcp or compression");
+	if (o->compression != VMMIG_COMP_NONE && o->compression != VMMIG_COMP_LZ4 &&
+	    o->compression != VMMIG_COMP_ZSTD)
+		return set_err(err, errsize, -EINVAL,
+			       "performance option: tcp or compression (lz4 or zstd)");
 	if (!o->channels || o->channels > VMMIG_MAX_CHANNELS)
 		return set_err(err, errsize, -EINVAL, "channels: 1 to %u", VMMIG_MAX_CHANNELS);
 	if (!o->downtime_ms || o->downtime_ms > 600000)
