@@ -60,6 +60,14 @@ int vmmig_rdma_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 		vmmig_rdma_cm_step(conn, -ECONNRESET);
 		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
+		/*
+		 * What the peer sent before it left (FIN, after FINISH) may not
+		 * be polled yet: flush the receive queue first, so that every
+		 * SEND that arrived is on the ready list before the error is
+		 * seen, and the reader takes them before it (copy_in).
+		 */
+		if (conn->qp)
+			ib_drain_rq(conn->id->qp);
 		vmmig_rdma_fail(conn, -ECONNRESET);
 		vmmig_rdma_cm_step(conn, -ECONNRESET);
 		break;

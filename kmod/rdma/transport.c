@@ -255,9 +255,12 @@ static int vmmig_rdma_copy_in(struct vmmig_channel *ch, void *data, size_t len)
 		len -= k;
 		if (conn->cur_off == buf->len) {
 			conn->cur = NULL;
-			ret = vmmig_rdma_error(conn) ?: vmmig_rdma_post_recv(conn, buf);
-			if (ret)
-				return ret;
+			/* A failed connection takes no more, but what it got is read. */
+			if (!vmmig_rdma_error(conn)) {
+				ret = vmmig_rdma_post_recv(conn, buf);
+				if (ret)
+					return ret;
+			}
 		}
 	}
 	return 0;

@@ -99,15 +99,6 @@ static pid_t dest_start(const struct dest_args *a)
 	return pid;
 }
 
-static int dest_wait(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 static void *map_shared(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -163,6 +154,7 @@ FIXTURE_VARIANT(mig) {
 	__u32 compression;
 	bool host_default;	/* no transport asked for: `performance rdma` picks */
 	const __u8 *psk;	/* both sessions' own PSK */
+	bool close_at_once;	/* the source closes as soon as FINISH returns */
 };
 
 FIXTURE_VARIANT_ADD(mig, raw_mib32_ch1) { .mib = 32, .channels = 1, .port = 6621 };
@@ -184,6 +176,15 @@ FIXTURE_VARIANT_ADD(mig, v6_mib8_ch2) {
 };
 
 FIXTURE_VARIANT_ADD(mig, host_default_mib8) { .mib = 8, .channels = 0, .host_default = true };
+
+/*
+ * The source's close disconnects each QP right behind its FIN: the
+ * destination must still read every FIN and report FINISHED, not
+ * ECONNRESET.
+ */
+FIXTURE_VARIANT_ADD(mig, close_at_once_mib8_ch2) {
+	.mib = 8, .channels = 2, .port = 6625, .close_at_once = true,
+};
 
 FIXTURE_SETUP(mig)
 {
@@ -278,17 +279,21 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 1800)
 	sent += d.pages;
 	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_BLOB, &b));
 	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	if (variant->close_at_once) {
+		close(self->fd);
+		self->fd = -1;
+	} else {
+		ASSERT_EQ(0, vt_stats(self->fd, &st));
+		EXPECT_EQ(VMMIG_STATE_FINISHED, st.state);
+		EXPECT_EQ(sent, st.pages);
+		EXPECT_EQ(variant->compression, st.compression);
+		EXPECT_EQ(variant->psk ? VMMIG_AUTH_PSK : VMMIG_AUTH_NONE, st.auth);
+		EXPECT_EQ(0, st.encrypted);
+		if (variant->compression)
+			EXPECT_LT(0, st.comp_pages);
+	}
 
-	ASSERT_EQ(0, vt_stats(self->fd, &st));
-	EXPECT_EQ(VMMIG_STATE_FINISHED, st.state);
-	EXPECT_EQ(sent, st.pages);
-	EXPECT_EQ(variant->compression, st.compression);
-	EXPECT_EQ(variant->psk ? VMMIG_AUTH_PSK : VMMIG_AUTH_NONE, st.auth);
-	EXPECT_EQ(0, st.encrypted);
-	if (variant->compression)
-		EXPECT_LT(0, st.comp_pages);
-
-	ASSERT_EQ(0, dest_wait(self->pid));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
 	self->pid = 0;
 	EXPECT_EQ(0, self->res->accept_rc);
 	EXPECT_EQ(VMMIG_TRANSPORT_RDMA, self->res->transport);
@@ -440,7 +445,7 @@ TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
 	self->fd = -1;
 	if (variant->remove_device) {
 		/* The destination sees the abort, then the removal can finish. */
-		ASSERT_EQ(0, dest_wait(self->pid));
+		ASSERT_EQ(0, vt_wait_exit(self->pid));
 		self->pid = 0;
 		EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
 		ASSERT_EQ(remover, waitpid(remover, &rc, 0));
@@ -583,7 +588,7 @@ TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
 	EXPECT_LT(0, vt_rdma_resources("mr"));
 	ASSERT_EQ(0, vt_send_dirty(fd2, 1, 0, npages, NULL, NULL));
 	ASSERT_EQ(0, vt_ioctl(fd2, VMMIG_IOC_FINISH, NULL));
-	ASSERT_EQ(0, dest_wait(pid));
+	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(0, res->accept_rc);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, res->end_type);
 	EXPECT_EQ(VMMIG_AUTH_PSK, res->stats.auth);
