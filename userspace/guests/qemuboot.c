@@ -9,6 +9,7 @@
  */
 #include "compiler.h"
 #include "guest_abi.h"
+#include "qemuboot.h"
 
 /* The part of the multiboot information this reads. */
 struct mb_info {
@@ -18,17 +19,15 @@ struct mb_info {
 	u32 cmdline;			/* flags bit 2 */
 };
 
-#define MB_INFO_MEM	(1U << 0)
-#define MB_INFO_CMDLINE	(1U << 2)
+#define MB_INFO_MEM	0x1U
+#define MB_INFO_CMDLINE	0x4U
 
-extern char __stub_start[];
-
-static inline void outb(u16 port, u8 v)
+static inline void port_out8(u16 port, u8 v)
 {
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline u8 inb(u16 port)
+static inline u8 port_in8(u16 port)
 {
 	u8 v;
 
@@ -59,12 +58,12 @@ static u64 pit_tsc_khz(void)
 {
 	u64 t0, t1;
 
-	outb(0x61, (inb(0x61) & ~0x02) | 0x01);		/* gate on, speaker off */
-	outb(0x43, 0xb0);				/* channel 2, lo/hi, mode 0 */
-	outb(0x42, 59659 & 0xff);
-	outb(0x42, 59659 >> 8);
+	port_out8(0x61, (port_in8(0x61) & ~0x02) | 0x01);	/* gate on, speaker off */
+	port_out8(0x43, 0xb0);			/* channel 2, lo/hi, mode 0 */
+	port_out8(0x42, 59659 & 0xff);
+	port_out8(0x42, 59659 >> 8);
 	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20))			/* OUT2: the count ran out */
+	while (!(port_in8(0x61) & 0x20))		/* OUT2: the count ran out */
 		;
 	t1 = rdtsc();
 	return (t1 - t0) / 50;

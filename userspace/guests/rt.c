@@ -47,14 +47,18 @@ static void idt_load(void)
 	asm volatile("lidt %0" : : "m"(idtr));
 }
 
+/* APIC registers are MMIO: one 32-bit access each, never merged or cached. */
 static void lapic_write(u32 reg, u32 v)
 {
-	*(volatile u32 *)(GUEST_LAPIC_GPA + reg) = v;
+	asm volatile("movl %0, (%1)" : : "r"(v), "r"(GUEST_LAPIC_GPA + reg) : "memory");
 }
 
 static u32 lapic_read(u32 reg)
 {
-	return *(volatile u32 *)(GUEST_LAPIC_GPA + reg);
+	u32 v;
+
+	asm volatile("movl (%1), %0" : "=r"(v) : "r"(GUEST_LAPIC_GPA + reg) : "memory");
+	return v;
 }
 
 #define LAPIC_SVR		0xf0
@@ -62,8 +66,8 @@ static u32 lapic_read(u32 reg)
 #define LAPIC_TIMER_INIT	0x380
 #define LAPIC_TIMER_CUR		0x390
 #define LAPIC_TIMER_DIV		0x3e0
-#define LVT_MASKED		(1U << 16)
-#define LVT_PERIODIC		(1U << 17)
+#define LVT_MASKED		0x10000U
+#define LVT_PERIODIC		0x20000U
 #define APIC_TICK_US		5000
 
 /*

@@ -77,7 +77,7 @@
 #define GUEST_LAPIC_GPA		0xfee00000UL
 
 /* guest_info.flags */
-#define GUEST_INFO_APIC_SLEEP	(1ULL << 0)	/* no sleep port: hlt, APIC timer ticks */
+#define GUEST_INFO_APIC_SLEEP	0x1ULL	/* no sleep port: hlt, APIC timer ticks */
 
 #define GUEST_INFO_MAGIC	0x4f464e49474d4d56ULL	/* "VMMGINFO" */
 #define GUEST_ARGS_MAX		256

@@ -204,7 +204,7 @@ static int parse(struct cli *c, int argc, char **argv)
 			else
 				return usage("--performance: tcp or compression");
 			if (c->codec && c->move.compression == VMMIG_COMP_NONE)
-				return usage("--compression is the codec of --performance compression");
+				return usage("--compression needs --performance compression");
 			break;
 		case OPT_COMPRESSION:
 			/* The codec of the compression option, named as on the hosts (vmmigctl). */
@@ -215,7 +215,7 @@ static int parse(struct cli *c, int argc, char **argv)
 			else
 				return usage("--compression: lz4 or zstd");
 			if (SEEN(c, OPT_PERFORMANCE) && c->move.compression == VMMIG_COMP_NONE)
-				return usage("--compression is the codec of --performance compression");
+				return usage("--compression needs --performance compression");
 			c->move.compression = c->codec;
 			break;
 		case OPT_CHANNELS:
@@ -267,7 +267,6 @@ static int parse(struct cli *c, int argc, char **argv)
 	}
 	return 0;
 }
-
 
 /* Options that belong to other commands are mistakes, not silently ignored. */
 static int only(struct cli *c, const int *allowed, size_t n)
@@ -418,8 +417,8 @@ static int cmd_move(struct cli *c)
 {
 	static const int allowed[] = {
 		OPT_MONITOR, OPT_TO, OPT_STORAGE, OPT_STORAGE_PATH, OPT_PERFORMANCE,
-		OPT_COMPRESSION, OPT_CHANNELS, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_NO_THROTTLE, OPT_FORCE,
-		OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
+		OPT_COMPRESSION, OPT_CHANNELS, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_NO_THROTTLE,
+		OPT_FORCE, OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
 	};
 	char err[512], line[2048];
 	int ret;
