@@ -19,6 +19,12 @@
 
 #define VMMIG_RDMA_BACKLOG		64
 #define VMMIG_RDMA_ACCEPT_TIMEOUT	(5 * HZ)
+/*
+ * Requests being accepted, each with its QP and buffers (768 KiB), before
+ * the handshake's own cap (kmod/listen.c) counts them: a flood of requests
+ * from an admitted network is refused past this, not allocated for.
+ */
+#define VMMIG_RDMA_MAX_ACCEPTING	16
 
 static void vmmig_rdma_accept_work(struct work_struct *work)
 {
@@ -40,10 +46,13 @@ static void vmmig_rdma_accept_work(struct work_struct *work)
 		ret = vmmig_rdma_cm_wait(conn, VMMIG_RDMA_ACCEPT_TIMEOUT);
 	if (ret)
 		goto err;
-	if (vmmig_listen_incoming(rl->owner, &tmp, &conn->peer))
+	if (vmmig_listen_incoming(rl->owner, &tmp, &conn->peer)) {
+		atomic_dec(&rl->accepting);
 		return;		/* the handshake owns it now */
+	}
 err:
 	vmmig_rdma_conn_free(conn);
+	atomic_dec(&rl->accepting);
 }
 
 /*
@@ -60,9 +69,15 @@ int vmmig_rdma_connect_request(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 		return -EINVAL;
 	if (vmmig_peer_check(rl->net, &id->route.addr.dst_addr))
 		return -ECONNREFUSED;
+	if (atomic_inc_return(&rl->accepting) > VMMIG_RDMA_MAX_ACCEPTING) {
+		atomic_dec(&rl->accepting);
+		return -EBUSY;
+	}
 	conn = vmmig_rdma_conn_alloc();
-	if (!conn)
+	if (!conn) {
+		atomic_dec(&rl->accepting);
 		return -ENOMEM;
+	}
 	conn->id = id;
 	conn->listener = rl;
 	conn->peer = id->route.addr.dst_addr;

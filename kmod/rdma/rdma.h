@@ -140,6 +140,7 @@ struct vmmig_rdma_listener {
 	struct net *net;
 	struct vmmig_listener *owner;
 	struct workqueue_struct *wq;	/* connections being accepted */
+	atomic_t accepting;		/* of them, not yet handed to the handshake */
 };
 
 /* conn.c */
