@@ -222,15 +222,21 @@ static const struct bad_case bad_cases[] = {
 	{ "no_equals", "incoming on\n", 1, "1: 'incoming on': not KEY = VALUE" },
 	{ "no_value", "port =\n", 1, "1: port: no value" },
 	/* Valid to vmmigctl, refused by the kernel: the line still shows. */
-	{ "kernel_rejects_rdma", "incoming = on\nport = 7000\n\nperformance = rdma\n", 2,
-	  "4: performance: RDMA transport not available (Operation not supported)" },
+	{ "kernel_rejects_rdma_encrypted",
+	  "incoming = on\nauth = psk\npsk-file = " DIR "/psk.key\nencryption = on\n\n"
+	  "performance = rdma\n", 2,
+	  "6: performance: encryption is not available with performance rdma (Invalid argument)" },
 };
+
+static void key_files(void);
 
 TEST_F_TIMEOUT(apply, bad_files_name_the_line_and_change_nothing, 300)
 {
 	char before[4096], out[4096], want[512];
 	const char *path;
 	unsigned int i;
+
+	key_files();	/* the PSK of kernel_rejects_rdma_encrypted */
 
 	/* A configured host, so that "nothing changed" means something. */
 	path = conf_file("good.conf", good);
