@@ -315,10 +315,40 @@ static void vmmig_rdma_shutdown(struct vmmig_channel *ch)
 	rdma_disconnect(conn->id);
 }
 
+/* Every SEND and WRITE posted has completed: nothing is left to flush. */
+static bool vmmig_rdma_idle(struct vmmig_rdma_conn *conn)
+{
+	unsigned int sends = conn->fill ? 1 : 0;
+	struct vmmig_rdma_buf *buf;
+	bool ret;
+
+	spin_lock_bh(&conn->lock);
+	list_for_each_entry(buf, &conn->tx_free, node)
+		sends++;
+	ret = sends == VMMIG_RDMA_TX_BUFS &&
+	      list_count_nodes(&conn->wr_free) == VMMIG_RDMA_WRITES;
+	spin_unlock_bh(&conn->lock);
+	return ret;
+}
+
+/* Lingering for the last SENDs: a second is plenty on any link. */
+#define VMMIG_RDMA_LINGER	HZ
+
 static void vmmig_rdma_release(struct vmmig_channel *ch)
 {
-	if (ch->conn)
-		vmmig_rdma_conn_free(ch->conn);
+	struct vmmig_rdma_conn *conn = ch->conn;
+
+	if (!conn)
+		return;
+	/*
+	 * As a TCP close delivers what was sent, let the last frames (a
+	 * handshake refusal, FIN) reach the peer: the disconnect in
+	 * conn_free() flushes every SEND still queued, unsent.
+	 */
+	if (conn->qp && !vmmig_rdma_error(conn))
+		wait_event_timeout(conn->wq, vmmig_rdma_idle(conn) || vmmig_rdma_error(conn),
+				   VMMIG_RDMA_LINGER);
+	vmmig_rdma_conn_free(conn);
 	ch->conn = NULL;
 }
 
