@@ -66,7 +66,7 @@ int vmmig_rdma_cm_handler(struct rdma_cm_id *id, struct rdma_cm_event *ev)
 		 * SEND that arrived is on the ready list before the error is
 		 * seen, and the reader takes them before it (copy_in).
 		 */
-		if (conn->qp)
+		if (conn->qp)	/* under the handler lock: see conn_free() */
 			ib_drain_rq(conn->id->qp);
 		vmmig_rdma_fail(conn, -ECONNRESET);
 		vmmig_rdma_cm_step(conn, -ECONNRESET);
@@ -278,6 +278,13 @@ void vmmig_rdma_conn_free(struct vmmig_rdma_conn *conn)
 
 	if (conn->qp) {
 		rdma_disconnect(conn->id);
+		/*
+		 * The DISCONNECTED handler drains the receive queue too: wait
+		 * for one that runs, and keep later ones off the QP.
+		 */
+		rdma_lock_handler(conn->id);
+		conn->qp = false;
+		rdma_unlock_handler(conn->id);
 		/* Every posted buffer comes back (flushed) before it is freed. */
 		ib_drain_qp(conn->id->qp);
 		rdma_destroy_qp(conn->id);
