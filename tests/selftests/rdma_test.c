@@ -402,7 +402,13 @@ TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
 	ASSERT_EQ(0, vt_connect_rdma(self->fd, RIG_ADDR_B, variant->port, 2,
 				     variant->compression, 0));
 	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, NULL, NULL));
-	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+	rc = vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL);
+	/*
+	 * A destination that closes at its SYNC event sends ABORT right behind
+	 * its SYNC_ACKs, and that may end our SYNC before it returns.
+	 */
+	if (!variant->dest_closes || rc != -ECONNABORTED)
+		ASSERT_EQ(0, rc);
 
 	/* The fault strikes while rounds are on the wire. */
 	if (variant->remove_device) {
