@@ -21,13 +21,32 @@
 #define VMMIG_MAX_QUEUED_BLOB_BYTES	(4 * VMMIG_MAX_BLOB)
 
 /*
+ * A destination page the source sent as zero. One that is zero already
+ * (every page of a fresh guest in the first round) is only read: clearing
+ * it would dirty it for nothing; in a FRESH region one the session has not
+ * written is not even read.
+ */
+static void vmmig_place_zero(struct vmmig_mem *mem, u64 page)
+{
+	void *addr;
+
+	if (vmmig_mem_known_zero(mem, page))
+		return;
+	addr = kmap_local_page(mem->pages[page]);
+	if (!vmmig_mem_page_zero(addr))
+		clear_page(addr);
+	kunmap_local(addr);
+	vmmig_mem_mark(mem, page, 1, false);
+}
+
+/*
  * A COMP frame: the payload into the channel's buffer (the one copy out of
  * the skb), then each page decoded straight into its destination page. A
  * page that does not decode to exactly PAGE_SIZE bytes aborts the session;
  * nothing is written past it.
  */
 static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
-			 struct page **pages)
+			 struct vmmig_mem *mem)
 {
 	struct vmmig_comp_ctx *ctx = ch->comp;
 	struct vmmig_comp_reader r;
@@ -43,12 +62,20 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 		return ret;
 	ret = vmmig_comp_reader_init(&r, ctx->buf, f->len, f->count);
 	for (i = 0; !ret && i < f->count; i++) {
-		void *addr = kmap_local_page(pages[i]);
+		u64 page = f->page + i;
+		bool is_zero = !vmmig_comp_frame_entry(r.table, i);
+		void *addr;
 
-		zero += !vmmig_comp_frame_entry(r.table, i);
+		zero += is_zero;
+		if (is_zero && vmmig_mem_known_zero(mem, page)) {
+			ret = vmmig_comp_reader_next(&r, ctx, NULL);
+			continue;
+		}
+		addr = kmap_local_page(mem->pages[page]);
 		ret = vmmig_comp_reader_next(&r, ctx, addr);
 		kunmap_local(addr);
-		flush_dcache_page(pages[i]);
+		flush_dcache_page(mem->pages[page]);
+		vmmig_mem_mark(mem, page, 1, !is_zero);
 	}
 	if (ret)
 		return -EBADMSG;
@@ -57,25 +84,12 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 }
 
 /*
- * A destination page that is zero already (every page of a fresh guest in
- * the first round) is only read: clearing it would dirty it for nothing.
- */
-static void vmmig_place_zero(struct page *page)
-{
-	void *addr = kmap_local_page(page);
-
-	if (!vmmig_mem_page_zero(addr))
-		clear_page(addr);
-	kunmap_local(addr);
-}
-
-/*
  * A SPARSE frame: the zero map is checked against the header before any
  * page is touched, then the data pages are received straight into theirs
  * and the others placed as zero pages.
  */
 static int vmmig_rx_sparse(struct vmmig_channel *ch, const struct vmmig_frame *f,
-			   struct page **pages)
+			   struct vmmig_mem *mem)
 {
 	struct page *data[VMMIG_RUN_PAGES];
 	unsigned int i, nz = 0;
@@ -95,13 +109,16 @@ static int vmmig_rx_sparse(struct vmmig_channel *ch, const struct vmmig_frame *f
 
 	for (i = 0; i < f->count; i++)
 		if (!(map & BIT_ULL(i)))
-			data[nz++] = pages[i];
+			data[nz++] = mem->pages[f->page + i];
 	ret = ch->ops->recv_pages(ch, data, nz);
 	if (ret)
 		return ret;
-	for (i = 0; i < f->count; i++)
+	for (i = 0; i < f->count; i++) {
 		if (map & BIT_ULL(i))
-			vmmig_place_zero(pages[i]);
+			vmmig_place_zero(mem, f->page + i);
+		else
+			vmmig_mem_mark(mem, f->page + i, 1, true);
+	}
 	atomic64_add(f->count - nz, &ch->sess->zero_pages);
 	return 0;
 }
@@ -112,6 +129,7 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 	struct vmmig_mem *mem = vmmig_mem_find(s, f->region);
 	u64 end;
 	u32 i;
+	int ret = 0;
 
 	if (!mem || check_add_overflow(f->page, (u64)f->count, &end) || end > mem->npages)
 		return -EBADMSG;
@@ -120,25 +138,22 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 		return -EBADMSG;	/* would break the ordering rule */
 
 	if (f->type == VMMIG_FRAME_ZERO) {
-		for (i = 0; i < f->count && !ch->placed; i++)
-			vmmig_place_zero(mem->pages[f->page + i]);
+		if (ch->placed)	/* written from the zero page by RDMA WRITE */
+			vmmig_mem_mark(mem, f->page, f->count, false);
+		else
+			for (i = 0; i < f->count; i++)
+				vmmig_place_zero(mem, f->page + i);
 		atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {
-		int ret = vmmig_rx_comp(ch, f, &mem->pages[f->page]);
-
-		if (ret)
-			return ret;
+		ret = vmmig_rx_comp(ch, f, mem);
 	} else if (f->type == VMMIG_FRAME_SPARSE) {
-		int ret = vmmig_rx_sparse(ch, f, &mem->pages[f->page]);
-
-		if (ret)
-			return ret;
+		ret = vmmig_rx_sparse(ch, f, mem);
 	} else {
-		int ret = ch->ops->recv_pages(ch, &mem->pages[f->page], f->count);
-
-		if (ret)
-			return ret;
+		ret = ch->ops->recv_pages(ch, &mem->pages[f->page], f->count);
+		vmmig_mem_mark(mem, f->page, f->count, true);
 	}
+	if (ret)
+		return ret;
 	atomic64_add(f->count, &s->pages);
 	return 0;
 }

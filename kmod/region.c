@@ -33,7 +33,7 @@ static int vmmig_mem_check(struct vmmig_session *s, const struct vmmig_region *r
 	u64 end;
 	unsigned int i;
 
-	if (r->flags || r->reserved)
+	if (r->flags & ~VMMIG_REGION_FRESH || r->reserved)
 		return -EINVAL;
 	if (!r->length || r->length > VMMIG_MAX_REGION_BYTES ||
 	    !PAGE_ALIGNED(r->uaddr) || !PAGE_ALIGNED(r->length) || !PAGE_ALIGNED(r->gpa))
@@ -69,6 +69,7 @@ int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r)
 {
 	struct vmmig_mem *m;
 	unsigned long npages, done = 0;
+	unsigned long *maybe_data = NULL;
 	struct page **pages;
 	int ret;
 
@@ -92,6 +93,15 @@ int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r)
 	if (!pages) {
 		ret = -ENOMEM;
 		goto err_unaccount;
+	}
+	if (r->flags & VMMIG_REGION_FRESH) {
+		/* A bit per page: 1/32768 of the region, on the same terms. */
+		maybe_data = kvcalloc(BITS_TO_LONGS(npages), sizeof(long),
+				      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!maybe_data) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
 	}
 	/* FOLL_WRITE: break COW now, so that the pinned page stays the VM's page. */
 	while (done < npages) {
@@ -117,10 +127,13 @@ int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r)
 	m->gpa = r->gpa;
 	m->npages = npages;
 	m->pages = pages;
+	m->maybe_data = maybe_data;
 	return 0;
 
 err_unpin:
 	unpin_user_pages(pages, done);
+	kvfree(maybe_data);
+err_free:
 	kvfree(pages);
 err_unaccount:
 	account_locked_vm(current->mm, npages, false);
@@ -134,6 +147,7 @@ void vmmig_mem_release_all(struct vmmig_session *s)
 	for (i = 0; i < s->nmems; i++) {
 		vmmig_mem_unpin(s, s->mems[i].pages, s->mems[i].npages);
 		kvfree(s->mems[i].pages);
+		kvfree(s->mems[i].maybe_data);
 	}
 	s->nmems = 0;
 	if (s->mm) {

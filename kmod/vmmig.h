@@ -24,6 +24,7 @@
 #define _VMMIG_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/completion.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -123,6 +124,12 @@ struct vmmig_mem {
 	u64 gpa;
 	unsigned long npages;
 	struct page **pages;
+	/*
+	 * Destination, VMMIG_REGION_FRESH: bit i set if page i may hold data
+	 * (this session placed some there), clear if it is zero. NULL: every
+	 * page may hold data.
+	 */
+	unsigned long *maybe_data;
 };
 
 struct vmmig_channel {
@@ -284,6 +291,28 @@ int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
 int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r);
 void vmmig_mem_release_all(struct vmmig_session *s);
 struct vmmig_mem *vmmig_mem_find(struct vmmig_session *s, u32 id);
+
+/*
+ * Destination bookkeeping of a FRESH region. A bitmap word covers whole
+ * 64-page chunks, and a chunk is only ever placed by its one channel's
+ * receive thread, so the non-atomic bitmap ops are safe.
+ */
+static inline bool vmmig_mem_known_zero(const struct vmmig_mem *m, u64 page)
+{
+	return m->maybe_data && !test_bit(page, m->maybe_data);
+}
+
+static inline void vmmig_mem_mark(struct vmmig_mem *m, u64 page, unsigned int n,
+				  bool data)
+{
+	BUILD_BUG_ON(VMMIG_RUN_PAGES % BITS_PER_LONG);
+	if (!m->maybe_data)
+		return;
+	if (data)
+		bitmap_set(m->maybe_data, page, n);
+	else
+		bitmap_clear(m->maybe_data, page, n);
+}
 
 /* send.c */
 void vmmig_tx_work(struct work_struct *work);

@@ -186,7 +186,8 @@ EXPORT_SYMBOL_IF_KUNIT(vmmig_comp_reader_init);
  * vmmig_comp_reader_next - place the frame's next page
  * @r: the reader
  * @ctx: the channel's context
- * @dst: the destination page; nothing is written outside it
+ * @dst: the destination page; nothing is written outside it. NULL for a
+ *	page known to be zero already, if the next entry is a zero page.
  *
  * Return: 0; -EBADMSG if the page does not decompress to exactly one page;
  * -ENODATA if every page was read already.
@@ -200,6 +201,8 @@ int vmmig_comp_reader_next(struct vmmig_comp_reader *r,
 	if (r->next >= r->npages)
 		return -ENODATA;
 	len = vmmig_comp_frame_entry(r->table, r->next++);
+	if (!dst)
+		return len ? -EINVAL : 0;
 	/* A page that is zero already (a fresh guest) is only read, not stored. */
 	if (!len && !vmmig_mem_page_zero(dst))
 		memset(dst, 0, PAGE_SIZE);

@@ -401,6 +401,24 @@ static void comp_frame_test(struct kunit *test)
 				    "page %u", i);
 	}
 	KUNIT_EXPECT_EQ(test, vmmig_comp_reader_next(&r, ctx, dst), -ENODATA);
+
+	/* A zero page known to be zero at the destination is skipped (NULL)... */
+	KUNIT_ASSERT_EQ(test, vmmig_comp_reader_init(&r, payload, len, FRAME_PAGES), 0);
+	for (i = 0; i < FRAME_PAGES; i++) {
+		if (i % 4 == 0) {
+			KUNIT_EXPECT_EQ(test, vmmig_comp_reader_next(&r, ctx, NULL), 0);
+			continue;
+		}
+		guarded_reset(dst);
+		KUNIT_EXPECT_EQ_MSG(test, vmmig_comp_reader_next(&r, ctx, dst), 0, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(pages + i * PAGE_SIZE, dst, PAGE_SIZE), 0,
+				    "page %u after skipped zero pages", i);
+	}
+	/* ...but a page with data has to go somewhere. */
+	KUNIT_ASSERT_EQ(test, vmmig_comp_reader_init(&r, payload, len, FRAME_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, vmmig_comp_reader_next(&r, ctx, NULL), 0);
+	KUNIT_EXPECT_EQ(test, vmmig_comp_reader_next(&r, ctx, NULL), -EINVAL);
+
 	KUNIT_EXPECT_EQ(test, vmmig_comp_reader_init(&r, payload, len - 1, FRAME_PAGES),
 			-EBADMSG);
 	KUNIT_EXPECT_EQ(test, vmmig_comp_reader_init(&r, payload, len, FRAME_PAGES - 1),

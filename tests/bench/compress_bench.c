@@ -55,13 +55,14 @@
  *
  * The destination is reset to 0xee before every round and compared with
  * the source after it (except mod-none-f, the zero region landing on a
- * destination that is zero already, as a fresh guest's is: its warm-up
- * round alone starts from 0xee) (the library's decompressed pages likewise), so a
+ * destination that is zero already, as a fresh guest's is, registered
+ * VMMIG_REGION_FRESH as a receiving VMM's new RAM is: reset to 0) (the
+ * library's decompressed pages likewise), so a
  * broken path cannot report a number. Rounds go variant after variant, the
  * order reversed every other round, so that a change in the host's load
  * (the VM is emulated) hits all of them alike.
  *
- * Usage: compress_bench [-m MiB] [-z MiB] [-r runs] [-w warmup] [-v]
+ * Usage: compress_bench [-m MiB] [-z MiB] [-Z MiB] [-r runs] [-w warmup] [-v]
  */
 #include <getopt.h>
 #include <lz4.h>
@@ -85,6 +86,9 @@
 /* The module sends a page compressed only if it shrinks by 1/8 (compress.h). */
 #define COMP_MAX	(PG - PG / 8)
 #define NCODECS		3
+/* A module session per codec, and one more whose destination is FRESH. */
+#define MS_FRESH	NCODECS
+#define NMSESS		(NCODECS + 1)
 #define MAX_VARIANTS	16
 #define REGION_GPA(id)	((__u64)(id) << 32)
 
@@ -136,6 +140,7 @@ struct pkt_hdr {
 /* One module session per codec; its variants share it. */
 struct msess {
 	unsigned int codec;
+	bool fresh;		/* destination regions VMMIG_REGION_FRESH */
 	__u16 port;
 	pid_t pid;		/* the destination host's process */
 	int fd;
@@ -417,8 +422,8 @@ static void module_dest(const struct msess *s)
 		_exit(11);
 	}
 	for (i = 0; i < NAREAS; i++) {
-		rc = vt_add_region(fd, areas[i].id, areas[i].dst, areas[i].npages * PG,
-				   REGION_GPA(areas[i].id));
+		rc = vt_add_region_flags(fd, areas[i].id, areas[i].dst, areas[i].npages * PG,
+					 REGION_GPA(areas[i].id), s->fresh ? VMMIG_REGION_FRESH : 0);
 		if (rc) {
 			fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
 			_exit(12);
@@ -849,7 +854,7 @@ static void variant_round(struct variant *v, bool timed)
 	if (v->kind == K_LIB || v->kind == K_LIB_CTX) {
 		lib_round(v, timed);
 	} else {
-		memset(a->dst, v->fresh && timed ? 0 : 0xee, a->npages * PG);
+		memset(a->dst, v->fresh ? 0 : 0xee, a->npages * PG);
 		if (v->kind == K_MODULE)
 			module_round(v, timed);
 		else
@@ -1348,9 +1353,11 @@ static void print_vs_user(void)
 static void print_help(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-m MiB] [-z MiB] [-r runs] [-w warmup] [-v]\n"
+		"usage: %s [-m MiB] [-z MiB] [-Z MiB] [-r runs] [-w warmup] [-v]\n"
 		"  -m  mixed memory, 1/4 zero, 1/2 text, 1/4 random (default 64)\n"
-		"  -z  size of the all-zero and of the all-random region (default 32)\n"
+		"  -z  size of the all-random region (default 32)\n"
+		"  -Z  size of the all-zero region (default 128: a round of it must be\n"
+		"      many of /proc/stat's 10 ms ticks)\n"
 		"  -r  timed rounds per variant, the median is reported (default 4, max %d)\n"
 		"  -w  untimed warm-up rounds (default 1)\n"
 		"  -v  also list the kernel functions each transfer spent its CPU in\n",
@@ -1373,9 +1380,9 @@ static struct variant *add_variant(enum kind kind, unsigned int codec, int area)
 
 int main(int argc, char **argv)
 {
-	static struct msess ms[NCODECS];
+	static struct msess ms[NMSESS];
 	static struct uchan uc[NCODECS];
-	size_t mib = 64, zmib = 32, len, off, i;
+	size_t mib = 64, zmib = 32, zeromib = 128, len, off, i;
 	const char *what;
 	struct utsname uts;
 	struct variant *v;
@@ -1384,13 +1391,16 @@ int main(int argc, char **argv)
 	bool failed = false;
 	unsigned char *src, *dst;
 
-	while ((opt = getopt(argc, argv, "m:z:r:w:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "m:z:Z:r:w:vh")) != -1) {
 		switch (opt) {
 		case 'm':
 			mib = strtoul(optarg, NULL, 0);
 			break;
 		case 'z':
 			zmib = strtoul(optarg, NULL, 0);
+			break;
+		case 'Z':
+			zeromib = strtoul(optarg, NULL, 0);
 			break;
 		case 'r':
 			runs = atoi(optarg);
@@ -1405,7 +1415,7 @@ int main(int argc, char **argv)
 			print_help(argv[0]);
 		}
 	}
-	if (!mib || !zmib || mib > 4096 || zmib > 4096 || runs < 1 || runs > MAX_RUNS ||
+	if (!mib || !zmib || !zeromib || mib > 4096 || zmib > 4096 || zeromib > 4096 || runs < 1 || runs > MAX_RUNS ||
 	    warmup < 0)
 		print_help(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1422,9 +1432,9 @@ int main(int argc, char **argv)
 	}
 
 	areas[MIXED].npages = mib * MIB / PG;
-	areas[ZERO].npages = zmib * MIB / PG;
+	areas[ZERO].npages = zeromib * MIB / PG;
 	areas[RANDOM].npages = zmib * MIB / PG;
-	len = (mib + 2 * zmib) * MIB;
+	len = (mib + zeromib + zmib) * MIB;
 
 	/*
 	 * The destination processes are forked while the source memory does
@@ -1442,6 +1452,8 @@ int main(int argc, char **argv)
 		areas[j].dst = dst + off;
 	memset(dst, 0xee, len);
 
+	ms[MS_FRESH] = (struct msess){ .codec = VMMIG_COMP_NONE, .fresh = true, .fd = -1,
+				       .port = PORT_MODULE + MS_FRESH };
 	for (codec = 0; codec < NCODECS; codec++) {
 		ms[codec] = (struct msess){ .codec = codec, .fd = -1,
 					    .port = PORT_MODULE + codec };
@@ -1456,7 +1468,7 @@ int main(int argc, char **argv)
 		add_variant(K_MODULE, codec, MIXED)->ms = &ms[codec];
 	add_variant(K_MODULE, VMMIG_COMP_NONE, ZERO)->ms = &ms[VMMIG_COMP_NONE];
 	v = add_variant(K_MODULE, VMMIG_COMP_NONE, ZERO);
-	v->ms = &ms[VMMIG_COMP_NONE];
+	v->ms = &ms[MS_FRESH];
 	v->fresh = true;
 	strcat(v->name, "-f");
 	for (codec = 0; codec < NCODECS; codec++)
@@ -1464,14 +1476,20 @@ int main(int argc, char **argv)
 	for (codec = 0; codec < NCODECS; codec++)
 		add_variant(K_USER, codec, MIXED)->uc = &uc[codec];
 
-	for (codec = 0; codec < NCODECS; codec++) {
+	for (codec = 0; codec < NMSESS; codec++) {
 		ms[codec].pid = fork();
 		if (!ms[codec].pid)
 			module_dest(&ms[codec]);
+		if (ms[codec].pid < 0) {
+			fprintf(stderr, "fork: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	for (codec = 0; codec < NCODECS; codec++) {
 		uc[codec].pid = fork();
 		if (!uc[codec].pid)
 			user_dest(&uc[codec]);
-		if (ms[codec].pid < 0 || uc[codec].pid < 0) {
+		if (uc[codec].pid < 0) {
 			fprintf(stderr, "fork: %s\n", strerror(errno));
 			return 1;
 		}
@@ -1500,7 +1518,7 @@ int main(int argc, char **argv)
 	printf("compress_bench: mixed %zu MiB = %zu pages (%zu zero, %zu text, %zu random,\n",
 	       mib, areas[MIXED].npages, areas[MIXED].zero_pages,
 	       areas[MIXED].npages / 2, n_nz - areas[MIXED].npages / 2);
-	printf("  interleaved), zero %zu MiB, random %zu MiB\n", zmib, zmib);
+	printf("  interleaved), zero %zu MiB, random %zu MiB\n", zeromib, zmib);
 	printf("%d timed rounds (+%d warm-up) per variant, medians\n", runs, warmup);
 	printf("lz4 acceleration %d, zstd level %d (the module's defaults)\n",
 	       LZ4_ACCEL, ZSTD_LEVEL);
@@ -1508,11 +1526,13 @@ int main(int argc, char **argv)
 	       uts.release, sysconf(_SC_NPROCESSORS_ONLN), LZ4_versionString(),
 	       ZSTD_versionString(), VT_NS_A, VT_NS_B);
 
-	for (codec = 0; codec < NCODECS; codec++) {
+	for (codec = 0; codec < NMSESS; codec++) {
 		rc = module_setup(&ms[codec], &what);
 		for (j = 0; rc && j < nv; j++)
 			if (vs[j].ms == &ms[codec])
 				fail(&vs[j], what, -rc);
+	}
+	for (codec = 0; codec < NCODECS; codec++) {
 		rc = user_setup(&uc[codec], &what);
 		for (j = 0; rc && j < nv; j++)
 			if (vs[j].uc == &uc[codec])
@@ -1542,20 +1562,24 @@ int main(int argc, char **argv)
 		}
 	}
 
-	for (codec = 0; codec < NCODECS; codec++) {
-		bool ok_m = true, ok_u = true;
+	for (codec = 0; codec < NMSESS; codec++) {
+		bool ok_m = true;
 
-		for (j = 0; j < nv; j++) {
+		for (j = 0; j < nv; j++)
 			if (vs[j].ms == &ms[codec])
 				ok_m &= vs[j].ok;
-			if (vs[j].uc == &uc[codec])
-				ok_u &= vs[j].ok;
-		}
 		rc = module_teardown(&ms[codec], ok_m);
 		for (j = 0; rc && j < nv; j++)
 			if (vs[j].ms == &ms[codec])
 				fail(&vs[j], rc == -ECHILD ? "destination exited" : "FINISH",
 				     rc == -ECHILD ? EIO : -rc);
+	}
+	for (codec = 0; codec < NCODECS; codec++) {
+		bool ok_u = true;
+
+		for (j = 0; j < nv; j++)
+			if (vs[j].uc == &uc[codec])
+				ok_u &= vs[j].ok;
 		rc = user_teardown(&uc[codec], ok_u);
 		for (j = 0; rc && j < nv; j++)
 			if (vs[j].uc == &uc[codec])

@@ -42,6 +42,7 @@ struct dest_args {
 	__u32 id;
 	__u16 port;
 	__u32 accept_ms;
+	__u32 region_flags;
 	struct dest_result *res;
 };
 
@@ -56,7 +57,7 @@ static void dest_child(const struct dest_args *a)
 	if (vt_enter_netns(VT_NS_B))
 		_exit(2);
 	fd = vt_open();
-	if (fd < 0 || vt_add_region(fd, a->id, a->mem, a->len, 0x100000))
+	if (fd < 0 || vt_add_region_flags(fd, a->id, a->mem, a->len, 0x100000, a->region_flags))
 		_exit(3);
 	r->accept_rc = vt_accept(fd, a->port, a->accept_ms);
 	if (r->accept_rc)
@@ -134,6 +135,7 @@ FIXTURE_VARIANT(mig) {
 	const char *addr;
 	__u16 port;
 	__u32 compression;
+	bool fresh;	/* the destination: zero memory, VMMIG_REGION_FRESH */
 };
 
 FIXTURE_VARIANT_ADD(mig, mib256_ch1) { .mib = 256, .channels = 1, .port = 6601 };
@@ -146,6 +148,12 @@ FIXTURE_VARIANT_ADD(mig, mib256_ch2_lz4) {
 
 FIXTURE_VARIANT_ADD(mig, mib256_ch2_zstd) {
 	.mib = 256, .channels = 2, .port = 6605, .compression = VMMIG_COMP_ZSTD,
+};
+
+/* Pages that held data turn zero in later rounds: those must be cleared. */
+FIXTURE_VARIANT_ADD(mig, mib64_ch2_fresh) { .mib = 64, .channels = 2, .port = 6606, .fresh = true };
+FIXTURE_VARIANT_ADD(mig, mib64_ch2_lz4_fresh) {
+	.mib = 64, .channels = 2, .port = 6607, .compression = VMMIG_COMP_LZ4, .fresh = true,
 };
 
 FIXTURE_SETUP(mig)
@@ -167,7 +175,7 @@ FIXTURE_SETUP(mig)
 	for (i = 0; i < self->len / PG; i++)
 		if (i % 8)
 			fill_page(self->src, i, 0);
-	memset(self->dst, 0xee, self->len);
+	memset(self->dst, variant->fresh ? 0 : 0xee, self->len);
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);
 }
@@ -192,6 +200,7 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 	struct dest_args a = {
 		.mem = self->dst, .len = self->len, .id = 1,
 		.port = variant->port, .accept_ms = 30000, .res = self->res,
+		.region_flags = variant->fresh ? VMMIG_REGION_FRESH : 0,
 	};
 	unsigned long *map = calloc(words, 8);
 	static const char state[] = "vcpu state v1";
@@ -331,7 +340,9 @@ TEST_F(ioc, region_checks)
 	munmap(hole, 4 * PG);
 	EXPECT_EQ(-EFAULT, add_region(self->fd, 1, hole, 4 * PG, 0));
 
-	r.flags = 1;
+	r.flags = VMMIG_REGION_FRESH << 1;
+	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, &r));
+	r.flags = VMMIG_REGION_FRESH | 1U << 31;
 	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, &r));
 	r.flags = 0;
 	r.reserved = 1;
@@ -346,6 +357,8 @@ TEST_F(ioc, region_checks)
 	EXPECT_EQ(-EEXIST, add_region(self->fd, 2, m + 7 * PG, 2 * PG, 0x100000));
 	EXPECT_EQ(-EEXIST, add_region(self->fd, 2, m + 16 * PG, PG, 0x10000 + 7 * PG));
 	EXPECT_EQ(0, add_region(self->fd, 2, m + 8 * PG, 8 * PG, 0x10000 + 8 * PG));
+	EXPECT_EQ(0, vt_add_region_flags(self->fd, 3, m + 16 * PG, 8 * PG, 0x10000 + 16 * PG,
+					 VMMIG_REGION_FRESH));
 }
 
 /* A newer caller's larger struct: fine if its extra bytes are zero. */

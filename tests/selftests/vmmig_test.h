@@ -127,14 +127,20 @@ static inline int vt_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
 }
 
-static inline int vt_add_region(int fd, __u32 id, void *addr, __u64 length, __u64 gpa)
+static inline int vt_add_region_flags(int fd, __u32 id, void *addr, __u64 length,
+				      __u64 gpa, __u32 flags)
 {
 	struct vmmig_region r = {
-		.size = sizeof(r), .id = id,
+		.size = sizeof(r), .flags = flags, .id = id,
 		.uaddr = (unsigned long)addr, .length = length, .gpa = gpa,
 	};
 
 	return vt_ioctl(fd, VMMIG_IOC_ADD_REGION, &r);
+}
+
+static inline int vt_add_region(int fd, __u32 id, void *addr, __u64 length, __u64 gpa)
+{
+	return vt_add_region_flags(fd, id, addr, length, gpa, 0);
 }
 
 /* Connect to host B (addr NULL: VT_ADDR_B), with a page codec. */

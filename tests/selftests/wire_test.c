@@ -433,6 +433,64 @@ static void reopen(struct __test_metadata *_metadata, struct wire_env *self)
 	ASSERT_EQ(0, vt_add_region(self->fd, REGION_ID, self->mem + 4096, REGION_BYTES, 0));
 }
 
+/*
+ * VMMIG_REGION_FRESH: a page the session never wrote is taken to be zero and
+ * not touched by a zero page; one it wrote is cleared. To see which pages
+ * are skipped, the region is registered FRESH though it holds FILL (a VMM
+ * breaking the promise keeps what it left there).
+ */
+static void reopen_fresh(struct __test_metadata *_metadata, struct wire_env *self)
+{
+	close(self->fd);
+	self->fd = vt_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vt_add_region_flags(self->fd, REGION_ID, self->mem + 4096, REGION_BYTES, 0,
+					 VMMIG_REGION_FRESH));
+}
+
+TEST_F(wire, fresh_region_clears_only_written_pages)
+{
+	struct {
+		struct vt_hdr zero;		/* pages 192-193, never written */
+		struct vt_hdr pages;		/* page 194 */
+		unsigned char p194[4096];
+		struct vt_hdr zero194;
+		struct vt_hdr sparse1;		/* 128 zero, 129 data */
+		__be64 map1;
+		unsigned char p129[4096];
+		struct vt_hdr sparse2;		/* 128 data, 129 zero */
+		__be64 map2;
+		unsigned char p128[4096];
+		struct vt_hdr fin;
+	} f;
+	unsigned char *page = self->env.mem + 4096;
+	int hs;
+
+	static_assert(sizeof(f) == 6 * 32 + 2 * 8 + 3 * 4096, "no padding in the frames");
+	reopen_fresh(_metadata, &self->env);
+	f.zero = vt_mkhdr(VT_F_ZERO, REGION_ID, 2, 0, 192);
+	f.pages = vt_mkhdr(VT_F_PAGES, REGION_ID, 1, 4096, 194);
+	memset(f.p194, 0xab, 4096);
+	f.zero194 = vt_mkhdr(VT_F_ZERO, REGION_ID, 1, 0, 194);
+	f.sparse1 = vt_mkhdr(VT_F_SPARSE, REGION_ID, 2, 8 + 4096, 128);
+	f.map1 = htobe64(0x1);
+	memset(f.p129, 0xac, 4096);
+	f.sparse2 = vt_mkhdr(VT_F_SPARSE, REGION_ID, 2, 8 + 4096, 128);
+	f.map2 = htobe64(0x2);
+	memset(f.p128, 0xad, 4096);
+	f.fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
+	EXPECT_EQ(0, run_fake(_metadata, &self->env, &f, sizeof(f), &hs));
+	EXPECT_LE(0, hs);
+	EXPECT_TRUE(untouched(page + 192 * 4096, 2 * 4096));
+	EXPECT_EQ(0, page[194 * 4096]);
+	EXPECT_EQ(0, page[194 * 4096 + 4095]);
+	EXPECT_EQ(0xad, page[128 * 4096 + 4095]);
+	EXPECT_EQ(0, page[129 * 4096]);
+	EXPECT_EQ(0, page[129 * 4096 + 4095]);
+	EXPECT_TRUE(untouched(self->env.mem, 4096 + 128 * 4096));
+	EXPECT_TRUE(untouched(page + 195 * 4096, (REGION_PAGES - 195) * 4096));
+}
+
 TEST_F(wire, comp_page_is_placed)
 {
 	struct comp_frame f;
@@ -444,6 +502,43 @@ TEST_F(wire, comp_page_is_placed)
 	EXPECT_EQ('A', self->env.mem[TARGET]);
 	EXPECT_EQ('A', self->env.mem[TARGET + 4095]);
 	EXPECT_TRUE(untouched_but_target(self->env.mem));
+}
+
+/* The same in COMP frames: zero entries skip unwritten pages only. */
+TEST_F(wire, fresh_region_comp_zero_entries)
+{
+	struct vt_hdr c1 = vt_mkhdr(VT_F_COMP, REGION_ID, 2, 0, 192);	/* 192 zero, 193 'A's */
+	struct vt_hdr c2 = vt_mkhdr(VT_F_COMP, REGION_ID, 1, 2, 193);	/* 193 zero */
+	struct vt_hdr fin = vt_mkhdr(VT_F_FIN, 0, 0, 0, 0);
+	unsigned char frames[256], block[64], *p = frames;
+	unsigned char *page = self->env.mem + 4096;
+	__be16 table[2] = { 0 };
+	size_t n = lz4_block(block, 4096);
+	int hs;
+
+	reopen_fresh(_metadata, &self->env);
+	c1.len = htobe32(sizeof(table) + n);
+	table[1] = htobe16(n);
+	memcpy(p, &c1, sizeof(c1));
+	p += sizeof(c1);
+	memcpy(p, table, sizeof(table));
+	p += sizeof(table);
+	memcpy(p, block, n);
+	p += n;
+	memcpy(p, &c2, sizeof(c2));
+	p += sizeof(c2);
+	memset(p, 0, 2);		/* its table: one zero page */
+	p += 2;
+	memcpy(p, &fin, sizeof(fin));
+	p += sizeof(fin);
+	EXPECT_EQ(0, run_fake_comp(_metadata, &self->env, frames, p - frames,
+				   VMMIG_COMP_LZ4, true, &hs));
+	EXPECT_LE(0, hs);
+	EXPECT_TRUE(untouched(page + 192 * 4096, 4096));
+	EXPECT_EQ(0, page[193 * 4096]);
+	EXPECT_EQ(0, page[193 * 4096 + 4095]);
+	EXPECT_TRUE(untouched(self->env.mem, 4096 + 192 * 4096));
+	EXPECT_TRUE(untouched(page + 194 * 4096, (REGION_PAGES - 194) * 4096));
 }
 
 /* A page that decodes one byte short or one byte long is refused. */

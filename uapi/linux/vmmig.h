@@ -41,7 +41,7 @@
  *	VMMIG_MAX_REGION_BYTES; -EEXIST: @id already used, or the range
  *	overlaps another region's (in the process or in guest-physical
  *	space); -ENOSPC: more than VMMIG_MAX_REGIONS; -EFAULT: not mapped;
- *	-ENOMEM: RLIMIT_MEMLOCK.
+ *	-ENOMEM: RLIMIT_MEMLOCK. @flags: VMMIG_REGION_FRESH (below).
  *
  * VMMIG_IOC_CONNECT (struct vmmig_connect, NEW state, source)
  *	Connects @channels TCP connections to the peer's module and does the
@@ -321,9 +321,19 @@ enum vmmig_role {
 	VMMIG_ROLE_DESTINATION,
 };
 
+/*
+ * VMMIG_REGION_FRESH, for a destination: the region is all zero when it is
+ * registered (anonymous memory just mapped) and nothing but this session
+ * writes to it until the session ends. A page sent as zero then costs the
+ * destination nothing unless the session wrote data to it before: it is
+ * neither read nor cleared. If the VMM breaks the promise, such a page keeps
+ * what the VMM left in it. A source ignores the flag.
+ */
+#define VMMIG_REGION_FRESH	0x1
+
 struct vmmig_region {
 	__u32 size;
-	__u32 flags;		/* none defined */
+	__u32 flags;		/* VMMIG_REGION_* */
 	__u32 id;
 	__u32 reserved;
 	__u64 uaddr;		/* page aligned */

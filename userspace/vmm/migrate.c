@@ -751,10 +751,10 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 
 	ret = vml_open(&m.s);
 	if (!ret)
-		ret = vml_add_region(&m.s, VMM_REGION_RAM, vm->ram, vm->ram_bytes, 0);
+		ret = vml_add_region(&m.s, VMM_REGION_RAM, vm->ram, vm->ram_bytes, 0, 0);
 	if (!ret && m.copy_disk)
 		ret = vml_add_region(&m.s, VMM_REGION_DISK, vm->disk.map, vm->disk.bytes,
-				     VMM_DISK_GPA);
+				     VMM_DISK_GPA, 0);
 	data = m.to;
 	data.port = ready.data_port;
 	if (ret)
@@ -880,10 +880,12 @@ static int rc_setup(struct receiver *r)
 
 	ret = vml_open(&r->s);
 	if (!ret)
-		ret = vml_add_region(&r->s, VMM_REGION_RAM, vm->ram, vm->ram_bytes, 0);
+		/* Just mapped, and a new image: zero pages cost nothing here. */
+		ret = vml_add_region(&r->s, VMM_REGION_RAM, vm->ram, vm->ram_bytes, 0,
+				     VMMIG_REGION_FRESH);
 	if (!ret && r->disk_created)
 		ret = vml_add_region(&r->s, VMM_REGION_DISK, vm->disk.map, vm->disk.bytes,
-				     VMM_DISK_GPA);
+				     VMM_DISK_GPA, VMMIG_REGION_FRESH);
 	if (ret)
 		return rc_fail(r, ret, "%s", r->s.err);
 	return 0;

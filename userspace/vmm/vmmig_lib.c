@@ -188,10 +188,10 @@ void vml_close(struct vml_session *s)
 }
 
 int vml_add_region(struct vml_session *s, u32 id, void *addr, u64 length,
-		   u64 gpa)
+		   u64 gpa, u32 flags)
 {
 	struct vmmig_region r = {
-		.size = sizeof(r), .id = id, .uaddr = (unsigned long)addr,
+		.size = sizeof(r), .flags = flags, .id = id, .uaddr = (unsigned long)addr,
 		.length = length, .gpa = gpa,
 	};
 

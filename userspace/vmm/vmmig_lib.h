@@ -47,9 +47,13 @@ const char *vml_format_addr(const struct vml_addr *a, char *buf, size_t size);
 int vml_open(struct vml_session *s);
 void vml_close(struct vml_session *s);
 
-/* Both sides, before connecting: the same ids and lengths on each. */
+/*
+ * Both sides, before connecting: the same ids and lengths on each. @flags:
+ * VMMIG_REGION_FRESH on a destination whose memory was just mapped (all
+ * zero, written by nothing else until the move ends), else 0.
+ */
 int vml_add_region(struct vml_session *s, __u32 id, void *addr, __u64 length,
-		   __u64 gpa);
+		   __u64 gpa, __u32 flags);
 
 /*
  * Source: connect @channels channels to the destination's module. While
