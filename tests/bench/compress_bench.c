@@ -54,11 +54,11 @@
  *                     random region
  *
  * The destination is reset to 0xee before every round and compared with
- * the source after it (except mod-none-f, the zero region landing on a
- * destination that is zero already, as a fresh guest's is, registered
- * VMMIG_REGION_FRESH as a receiving VMM's new RAM is: reset to 0) (the
- * library's decompressed pages likewise), so a
- * broken path cannot report a number. Rounds go variant after variant, the
+ * the source after it (the library's decompressed pages likewise), so a
+ * broken path cannot report a number. The zero region is also sent onto a
+ * destination that is zero already (mod-none-z), and onto one that is zero
+ * in a region registered VMMIG_REGION_FRESH, as a receiving VMM's new RAM
+ * is (mod-none-f). Rounds go variant after variant, the
  * order reversed every other round, so that a change in the host's load
  * (the VM is emulated) hits all of them alike.
  *
@@ -93,6 +93,13 @@
 #define REGION_GPA(id)	((__u64)(id) << 32)
 
 enum { MIXED, ZERO, RANDOM, NAREAS };
+
+/*
+ * The destination before a round: 0xee (every zero page must be cleared),
+ * zero (each is read, found zero and left alone), or zero in a region
+ * registered VMMIG_REGION_FRESH (not even read).
+ */
+enum dst_kind { DST_FILLED, DST_ZERO, DST_FRESH };
 
 struct area {
 	const char *name;
@@ -181,7 +188,7 @@ struct variant {
 	__u64 comp_pages;	/* pages that went compressed */
 	__u64 raw_pages;	/* non-zero pages that went as they are */
 	struct profile prof;	/* CPU samples of the timed rounds */
-	bool fresh;		/* the destination starts zero, not 0xee */
+	enum dst_kind dst;	/* what the destination holds before a round */
 	bool ok;
 	char err[160];
 };
@@ -854,7 +861,7 @@ static void variant_round(struct variant *v, bool timed)
 	if (v->kind == K_LIB || v->kind == K_LIB_CTX) {
 		lib_round(v, timed);
 	} else {
-		memset(a->dst, v->fresh ? 0 : 0xee, a->npages * PG);
+		memset(a->dst, v->dst == DST_FILLED ? 0xee : 0, a->npages * PG);
 		if (v->kind == K_MODULE)
 			module_round(v, timed);
 		else
@@ -874,25 +881,21 @@ static void variant_round(struct variant *v, bool timed)
 static struct variant vs[MAX_VARIANTS];
 static int nv;
 
-static struct variant *find(enum kind kind, unsigned int codec, int area)
+static struct variant *find_dst(enum kind kind, unsigned int codec, int area,
+				enum dst_kind dst)
 {
 	int i;
 
 	for (i = 0; i < nv; i++)
 		if (vs[i].kind == kind && vs[i].codec == codec && vs[i].area == area &&
-		    !vs[i].fresh)
+		    vs[i].dst == dst)
 			return vs[i].ok && vs[i].nruns == runs ? &vs[i] : NULL;
 	return NULL;
 }
 
-static struct variant *find_fresh(void)
+static struct variant *find(enum kind kind, unsigned int codec, int area)
 {
-	int i;
-
-	for (i = 0; i < nv; i++)
-		if (vs[i].fresh)
-			return vs[i].ok && vs[i].nruns == runs ? &vs[i] : NULL;
-	return NULL;
+	return find_dst(kind, codec, area, DST_FILLED);
 }
 
 static double mbs(double bytes, double s)
@@ -1314,8 +1317,10 @@ static void print_zero(void)
 	const struct variant *r = find(K_MODULE, VMMIG_COMP_NONE, RANDOM);
 
 	printf("\n6. zero pages vs raw pages: module, no codec, CPU per page (both sides)\n");
-	print_zero_vs("destination page zero already (a fresh guest, mod-none-f)",
-		      find_fresh(), r);
+	print_zero_vs("destination FRESH, a fresh guest's (mod-none-f)",
+		      find_dst(K_MODULE, VMMIG_COMP_NONE, ZERO, DST_FRESH), r);
+	print_zero_vs("destination page zero already, not FRESH (mod-none-z)",
+		      find_dst(K_MODULE, VMMIG_COMP_NONE, ZERO, DST_ZERO), r);
 	print_zero_vs("destination page not zero (it must be cleared)",
 		      find(K_MODULE, VMMIG_COMP_NONE, ZERO), r);
 }
@@ -1468,8 +1473,12 @@ int main(int argc, char **argv)
 		add_variant(K_MODULE, codec, MIXED)->ms = &ms[codec];
 	add_variant(K_MODULE, VMMIG_COMP_NONE, ZERO)->ms = &ms[VMMIG_COMP_NONE];
 	v = add_variant(K_MODULE, VMMIG_COMP_NONE, ZERO);
+	v->ms = &ms[VMMIG_COMP_NONE];
+	v->dst = DST_ZERO;
+	strcat(v->name, "-z");
+	v = add_variant(K_MODULE, VMMIG_COMP_NONE, ZERO);
 	v->ms = &ms[MS_FRESH];
-	v->fresh = true;
+	v->dst = DST_FRESH;
 	strcat(v->name, "-f");
 	for (codec = 0; codec < NCODECS; codec++)
 		add_variant(K_MODULE, codec, RANDOM)->ms = &ms[codec];
