@@ -40,6 +40,13 @@
 /* A dirty round with fewer pages times mostly its SYNC: not a page's cost. */
 #define MIG_MEASURE_PAGES	16
 #define MIG_SMALL_FINAL_PAGES	64
+/*
+ * Clean pages sent to join two runs of dirty ones: at most a word's worth,
+ * at least a few, as the cost of a run measured in one round says little
+ * about the next where the CPUs are shared.
+ */
+#define MIG_FILL_GAP_MAX	(BITS_PER_LONG - 2)
+#define MIG_FILL_GAP_MIN	8
 #define MIG_THROTTLE_FIRST	20
 #define MIG_THROTTLE_STEP	10
 #define MIG_THROTTLE_MAX	99
@@ -184,14 +191,20 @@ struct mover {
 	u64 remaining;		/* pages left to send, as far as we know */
 	u64 sent;			/* pages sent, every round */
 	u64 round_pages, round_nonzero;
-	u64 ns_per_page;		/* what the link took per non-zero page */
+	u64 round_dirty;		/* pages of the dirty log this round sent */
+	u64 round_runs;			/* ... in this many runs (frames) */
+	u64 ns_per_page;		/* what sending took per dirty page */
 	bool measured_dirty;		/* ... in a round of dirty pages */
+	u64 page_ns, run_ns;		/* a page's cost, a run's on top */
+	unsigned int fill_gap;		/* clean pages sent to join two runs */
 	u64 final_pages;
 	u64 start_ns, last_progress_ns;
 	u64 pace_start_ns, pace_start_bytes;
 	u64 rate_ns, rate_bytes;	/* for the MB/s shown */
 	u64 rate_bps;
 	u64 paused_wall_ns, paused_ns, finished_ns, restored_ns, go_ns, running_ns;
+	u64 collect_ns, send_ns, sync_ns;	/* the phases of the round just done */
+	u64 sync_min_ns;		/* the quickest SYNC: its round trip */
 	char *err;
 	size_t errsize;
 };
@@ -283,22 +296,36 @@ static int mv_check(struct mover *m)
 	return 0;
 }
 
-/* Send region @id's pages set in @map (NULL: all of them), chunk by chunk. */
+/*
+ * Send region @id's pages set in @map (NULL: all of them), chunk by chunk.
+ * A call costs a round trip through the channels' tx work whatever it
+ * holds, so a sparse map goes in as few calls as hold a chunk's worth of
+ * pages each.
+ */
 static int mv_send(struct mover *m, u32 id, u64 npages, const unsigned long *map,
 		   const char *phase)
 {
 	u64 chunk = m->o->max_bandwidth ? MIG_PACED_CHUNK_PAGES : MIG_CHUNK_PAGES;
-	u64 first, pages, zero;
+	u64 first, end, pages, zero;
 	int ret;
 
-	for (first = 0; first < npages; first += chunk) {
-		u64 n = npages - first < chunk ? npages - first : chunk;
+	for (first = 0; first < npages; first = end) {
 		const unsigned long *sub = map ? map + first / BITS_PER_LONG : NULL;
-		u64 bits = sub ? bitmap_weight(sub, bitmap_longs(n)) : n;
+		u64 bits = 0;
 
+		end = first;
+		do {
+			u64 n = npages - end < chunk ? npages - end : chunk;
+			u64 b = map ? bitmap_weight(map + end / BITS_PER_LONG, bitmap_longs(n)) : n;
+
+			if (bits && bits + b > chunk)
+				break;
+			bits += b;
+			end += n;
+		} while (map && end < npages);
 		if (!bits)
 			continue;
-		ret = vml_send_dirty(&m->s, id, first, n, sub, &pages, &zero);
+		ret = vml_send_dirty(&m->s, id, first, end - first, sub, &pages, &zero);
 		if (ret)
 			return mv_fail(m, ret, "%s", m->s.err);
 		m->sent += pages;
@@ -314,21 +341,47 @@ static int mv_send(struct mover *m, u32 id, u64 npages, const unsigned long *map
 	return 0;
 }
 
-/* Learn what a page costs on this link from the round just done. */
+/*
+ * Learn what a page costs on this link from the round just done. In a
+ * round of dirty pages that is what sending them took, plus what the SYNC
+ * after it waited beyond the quickest SYNC seen (the link draining what
+ * the socket buffers took in): not the dirty log nor the SYNC's own round
+ * trip, which every round and the final copy pay once whatever the number
+ * of pages. Counting those per page made a round of a few dozen pages look
+ * ten times dearer per page than it was, so that the move went round after
+ * round, throttling the guest, where the pages left would have gone in
+ * time.
+ */
 static void mv_measure(struct mover *m, u64 t0)
 {
-	u64 dt = now_ns() - t0;
+	u64 dt = now_ns() - t0, cost, per_page, run_ns, gap;
 
-	if (m->round && m->round_nonzero >= MIG_MEASURE_PAGES) {
-		m->ns_per_page = dt / m->round_nonzero;
+	if (!m->round || m->sync_ns < m->sync_min_ns)
+		m->sync_min_ns = m->sync_ns;
+	cost = m->send_ns + m->sync_ns - m->sync_min_ns;
+	if (m->round && m->round_nonzero >= MIG_MEASURE_PAGES && m->round_runs) {
+		/* A page costs at most what this round took per page sent. */
+		per_page = cost / m->round_pages ?: 1;
+		if (!m->page_ns || per_page < m->page_ns)
+			m->page_ns = per_page;
+		/* Noisy where the CPUs are shared: forget a dear run slowly. */
+		run_ns = cost > m->round_pages * m->page_ns ?
+			 (cost - m->round_pages * m->page_ns) / m->round_runs : 0;
+		m->run_ns = run_ns > m->run_ns / 2 ? run_ns : m->run_ns / 2;
+		gap = m->run_ns / m->page_ns;
+		m->fill_gap = gap > MIG_FILL_GAP_MAX ? MIG_FILL_GAP_MAX :
+			      gap < MIG_FILL_GAP_MIN ? MIG_FILL_GAP_MIN : gap;
 		m->measured_dirty = true;
 	} else if (!m->round && m->round_nonzero >= 64) {
 		m->ns_per_page = dt / m->round_nonzero;
+		m->page_ns = m->send_ns / m->round_nonzero ?: 1;
 	} else if (!m->ns_per_page) {
 		m->ns_per_page = dt / (m->round_pages ? m->round_pages : 1);
 	}
 	m->round_pages = 0;
 	m->round_nonzero = 0;
+	m->round_dirty = 0;
+	m->round_runs = 0;
 }
 
 /* This round's dirty set, added to what @ram_map/@disk_map still hold. */
@@ -336,6 +389,8 @@ static int mv_collect(struct mover *m)
 {
 	struct vm *vm = m->vm;
 	int ret;
+
+	u64 t0 = now_ns();
 
 	memset(m->scratch, 0, m->ram_longs * sizeof(long));
 	ret = kvm_get_dirty_log(vm, m->scratch);
@@ -347,19 +402,86 @@ static int mv_collect(struct mover *m)
 		bitmap_take(m->disk_map, vm->disk.dirty, m->disk_longs);
 	m->remaining = bitmap_weight(m->ram_map, m->ram_longs) +
 		       (m->copy_disk ? bitmap_weight(m->disk_map, m->disk_longs) : 0);
+	m->collect_ns = now_ns() - t0;
 	return 0;
+}
+
+/*
+ * Dirty pages come scattered, and each run of them is a frame of its own,
+ * whose cost on the way (a header, a send, a receive, a wake-up at the
+ * other end) is many pages' worth where the CPUs are slow. Where two runs
+ * of one 64-page word are at most @gap clean pages apart, send the clean
+ * pages between them too: they are the same there already, or newer here
+ * and dirty again in the next round's log, which goes on the same channel
+ * after them.
+ */
+static void mv_fill_gaps(unsigned long *map, size_t longs, unsigned int gap)
+{
+	size_t i;
+
+	for (i = 0; gap && i < longs; i++) {
+		unsigned long w = map[i], out = w;
+		int b, last = -1;
+
+		for (b = 0; w && b < BITS_PER_LONG; b++) {
+			if (!(w & (1UL << b)))
+				continue;
+			if (last >= 0 && b - last - 1 > 0 && b - last - 1 <= (int)gap)
+				out |= ((1UL << b) - 1) & ~((2UL << last) - 1);
+			last = b;
+		}
+		map[i] = out;
+	}
+}
+
+/* Runs of set bits: frames, as the module cuts a map at each 64th page. */
+static u64 bitmap_runs(const unsigned long *map, size_t longs)
+{
+	u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < longs; i++)
+		n += __builtin_popcountl(map[i] & ~(map[i] << 1));
+	return n;
+}
+
+/*
+ * What sending the dirty set would take now: its runs, with the gaps
+ * filled as the next round would fill them, at a run's and a page's cost.
+ * Leaves the filled map in @m->scratch.
+ */
+static u64 mv_predict(struct mover *m)
+{
+	u64 runs, pages;
+
+	memcpy(m->scratch, m->ram_map, m->ram_longs * sizeof(long));
+	mv_fill_gaps(m->scratch, m->ram_longs, m->fill_gap);
+	runs = bitmap_runs(m->scratch, m->ram_longs);
+	pages = bitmap_weight(m->scratch, m->ram_longs);
+	if (m->copy_disk) {
+		runs += bitmap_runs(m->disk_map, m->disk_longs);
+		pages += bitmap_weight(m->disk_map, m->disk_longs);
+	}
+	return runs * m->run_ns + pages * m->page_ns;
 }
 
 static int mv_send_maps(struct mover *m, const char *phase)
 {
+	u64 t0 = now_ns();
 	int ret;
 
+	m->round_dirty += bitmap_weight(m->ram_map, m->ram_longs);
+	mv_fill_gaps(m->ram_map, m->ram_longs, m->fill_gap);
+	m->round_runs += bitmap_runs(m->ram_map, m->ram_longs);
 	ret = mv_send(m, VMM_REGION_RAM, m->vm->ram_pages, m->ram_map, phase);
 	memset(m->ram_map, 0, m->ram_longs * sizeof(long));
 	if (!ret && m->copy_disk) {
+		m->round_dirty += bitmap_weight(m->disk_map, m->disk_longs);
+		m->round_runs += bitmap_runs(m->disk_map, m->disk_longs);
 		ret = mv_send(m, VMM_REGION_DISK, m->vm->disk.blocks, m->disk_map, phase);
 		memset(m->disk_map, 0, m->disk_longs * sizeof(long));
 	}
+	m->send_ns = now_ns() - t0;
 	return ret;
 }
 
@@ -387,9 +509,23 @@ static void mv_throttle(struct mover *m, u64 dt_ns)
 	vm_set_throttle(m->vm, want);
 }
 
+/* Wait until the destination placed the round: the next one builds on it. */
+static int mv_sync(struct mover *m)
+{
+	u64 t0 = now_ns();
+
+	if (vml_sync(&m->s))
+		return mv_fail(m, -EIO, "%s", m->s.err);
+	m->sync_ns = now_ns() - t0;
+	return 0;
+}
+
 static int mv_precopy(struct mover *m)
 {
 	u64 target_ns = (u64)m->o->downtime_ms * 1000000, prev = 0, t0, t_prev, predicted;
+	u64 pages, dirty, runs;
+	unsigned int gap;
+	char line[256];
 	struct vm *vm = m->vm;
 	int ret;
 
@@ -407,13 +543,15 @@ static int mv_precopy(struct mover *m)
 	ret = mv_send(m, VMM_REGION_RAM, vm->ram_pages, NULL, "precopy");
 	if (!ret && m->copy_disk)
 		ret = mv_send(m, VMM_REGION_DISK, vm->disk.blocks, NULL, "precopy");
-	if (!ret && vml_sync(&m->s))
-		ret = mv_fail(m, -EIO, "%s", m->s.err);
+	m->send_ns = now_ns() - t0;
+	if (!ret)
+		ret = mv_sync(m);
 	if (ret)
 		return ret;
-	vmm_log("round 0: %llu pages (%llu not zero) in %llu ms", m->round_pages,
-		m->round_nonzero, (now_ns() - t0) / 1000000);
+	vmm_log("round 0: %llu pages (%llu not zero) in %llu ms (sync %llu ms)", m->round_pages,
+		m->round_nonzero, (now_ns() - t0) / 1000000, m->sync_ns / 1000000);
 	mv_measure(m, t0);
+	m->fill_gap = MIG_FILL_GAP_MIN;
 
 	t_prev = now_ns();
 	for (m->round = 1;; m->round++) {
@@ -421,7 +559,12 @@ static int mv_precopy(struct mover *m)
 		ret = mv_collect(m);
 		if (ret)
 			return ret;
-		predicted = m->remaining * m->ns_per_page;
+		if (m->measured_dirty) {
+			predicted = mv_predict(m);
+			m->ns_per_page = predicted / (m->remaining ?: 1);
+		} else {
+			predicted = m->remaining * m->ns_per_page;
+		}
 		mv_progress(m, "precopy", true);
 		/*
 		 * Round 0 sends long runs; dirty pages are scattered, a frame
@@ -456,13 +599,21 @@ static int mv_precopy(struct mover *m)
 		t_prev = t0;
 		prev = m->remaining;
 		ret = mv_send_maps(m, "precopy");
-		if (!ret && vml_sync(&m->s))
-			ret = mv_fail(m, -EIO, "%s", m->s.err);
+		if (!ret)
+			ret = mv_sync(m);
 		if (ret)
 			return ret;
-		vmm_log("round %u: %llu pages in %llu ms", m->round, m->round_pages,
-			(now_ns() - t0) / 1000000);
+		pages = m->round_pages;
+		dirty = m->round_dirty;
+		runs = m->round_runs;
+		gap = m->fill_gap;
 		mv_measure(m, t0);
+		snprintf(line, sizeof(line),
+			 "round %u: %llu dirty pages, %llu sent in %llu runs (gaps to %u filled) in %llu ms: dirty log %llu us, send %llu us, sync %llu us; a run %llu us, a page %llu us; throttle %u %%",
+			 m->round, dirty, pages, runs, gap, (now_ns() - t0) / 1000000,
+			 m->collect_ns / 1000, m->send_ns / 1000, m->sync_ns / 1000,
+			 m->run_ns / 1000, m->page_ns / 1000, m->throttle);
+		vmm_log("%s", line);
 	}
 }
 
@@ -527,6 +678,7 @@ static u64 disk_digest(struct disk *d)
 static int mv_final(struct mover *m, struct ctl_running *running)
 {
 	struct vm *vm = m->vm;
+	u64 t_send, t_finish;
 	struct ctl_restored r;
 	int ret;
 
@@ -539,18 +691,24 @@ static int mv_final(struct mover *m, struct ctl_running *running)
 	ret = mv_collect(m);
 	if (ret)
 		return ret;
+	t_send = now_ns();
 	m->final_pages = m->remaining;
-	vmm_log("guest stopped after %u round(s); %llu pages left", m->round, m->remaining);
+	vmm_log("guest stopped after %u round(s); %llu pages left, about %llu ms to send",
+		m->round, m->remaining, mv_predict(m) / 1000000);
 	mv_progress(m, "final", true);
 	ret = mv_send_maps(m, "final");
 	if (!ret)
 		ret = mv_send_state(m);
 	if (ret)
 		return ret;
+	t_finish = now_ns();
 	if (vml_finish(&m->s))
 		return mv_fail(m, -EIO, "%s", m->s.err);
 	m->finished_ns = now_ns();
 	vmm_log("memory and state sent in %llu ms", (m->finished_ns - m->paused_ns) / 1000000);
+	vmm_log("... park and dirty log %llu us, pages %llu us, finish %llu us",
+		(t_send - m->paused_ns) / 1000, m->send_ns / 1000,
+		(m->finished_ns - t_finish) / 1000);
 
 	ret = mv_expect(m, CTL_RESTORED, &r, sizeof(r), MIG_RESTORE_TIMEOUT_MS,
 			"it restored the VM");
@@ -638,7 +796,7 @@ static int mv_connect(struct mover *m, const struct vml_addr *data)
 	return mv_fail(m, ret, "%s", m->s.err);
 }
 
-static int mv_hello(struct mover *m, struct ctl_ready *ready)
+static int mv_hello(struct mover *m)
 {
 	struct vm *vm = m->vm;
 	struct ctl_hello h;
@@ -666,7 +824,7 @@ static int mv_hello(struct mover *m, struct ctl_ready *ready)
 	ret = ctl_send(m->ctl, CTL_HELLO, &h, sizeof(h));
 	if (ret)
 		return mv_fail(m, ret, "sending HELLO: %s", strerror(-ret));
-	return mv_expect(m, CTL_READY, ready, sizeof(*ready), 30000, "it is ready");
+	return 0;
 }
 
 static void mv_summary(struct mover *m, const struct ctl_running *running)
@@ -676,6 +834,7 @@ static void mv_summary(struct mover *m, const struct ctl_running *running)
 	struct vmmig_stats st;
 	int n;
 	s64 downtime_us = ((s64)running->resumed_wall_ns - (s64)m->paused_wall_ns) / 1000;
+	u64 gap_ns = now_ns();
 
 	memset(&st, 0, sizeof(st));
 	vml_stats(&m->s, &st);
@@ -683,6 +842,7 @@ static void mv_summary(struct mover *m, const struct ctl_running *running)
 	if (mv_expect(m, CTL_GUEST_GAP, &gap, sizeof(gap), MIG_GAP_TIMEOUT_MS + 2000,
 		      "the guest's clock gap"))
 		gap.reported = 0;
+	gap_ns = now_ns() - gap_ns;
 	n = snprintf(buf, sizeof(buf), "summary to=%s total_ms=%llu downtime_us=%lld",
 		     vml_format_addr(&m->to, where, sizeof(where)),
 		     (now_ns() - m->start_ns) / 1000000, downtime_us);
@@ -700,8 +860,12 @@ static void mv_summary(struct mover *m, const struct ctl_running *running)
 	n += snprintf(buf + n, sizeof(buf) - n, " final_us=%llu restore_us=%llu",
 		      (m->finished_ns - m->paused_ns) / 1000,
 		      (m->restored_ns - m->finished_ns) / 1000);
-	snprintf(buf + n, sizeof(buf) - n, " verify_us=%llu handover_us=%llu",
-		 (m->go_ns - m->restored_ns) / 1000, (m->running_ns - m->go_ns) / 1000);
+	n += snprintf(buf + n, sizeof(buf) - n, " verify_us=%llu handover_us=%llu",
+		      (m->go_ns - m->restored_ns) / 1000, (m->running_ns - m->go_ns) / 1000);
+	/* And where the rest went: connecting, pre-copy, the guest's report. */
+	snprintf(buf + n, sizeof(buf) - n, " setup_us=%llu precopy_us=%llu gap_wait_us=%llu",
+		 (m->pace_start_ns - m->start_ns) / 1000, (m->paused_ns - m->pace_start_ns) / 1000,
+		 gap_ns / 1000);
 	mv_line(m, "%s", buf);
 }
 
@@ -714,6 +878,7 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 	struct ctl_running running;
 	struct ctl_ready ready;
 	struct vml_addr data;
+	u64 t_pinned, t_ready;
 	char where[64];
 	int ret;
 
@@ -743,26 +908,39 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 		goto out;
 	}
 	m.ctl = ret;
-	ret = mv_hello(&m, &ready);
+	ret = mv_hello(&m);
 	if (ret)
 		goto fail;
-	if (m.copy_disk)
-		mv_line(&m, "log the disk goes along, to %s there", ready.disk_path);
-
+	/*
+	 * Pinning the regions faults in every page not touched yet: do it
+	 * while the destination builds its VM and pins its own.
+	 */
 	ret = vml_open(&m.s);
 	if (!ret)
 		ret = vml_add_region(&m.s, VMM_REGION_RAM, vm->ram, vm->ram_bytes, 0, 0);
 	if (!ret && m.copy_disk)
 		ret = vml_add_region(&m.s, VMM_REGION_DISK, vm->disk.map, vm->disk.bytes,
 				     VMM_DISK_GPA, 0);
-	data = m.to;
-	data.port = ready.data_port;
-	if (ret)
+	if (ret) {
 		ret = mv_fail(&m, ret, "%s", m.s.err);
-	else
-		ret = mv_connect(&m, &data);
+		goto fail;
+	}
+	t_pinned = now_ns();
+	ret = mv_expect(&m, CTL_READY, &ready, sizeof(ready), 30000, "it is ready");
 	if (ret)
 		goto fail;
+	t_ready = now_ns();
+	if (m.copy_disk)
+		mv_line(&m, "log the disk goes along, to %s there", ready.disk_path);
+
+	data = m.to;
+	data.port = ready.data_port;
+	ret = mv_connect(&m, &data);
+	if (ret)
+		goto fail;
+	vmm_log("set up in %llu ms: regions pinned after %llu ms, destination ready after %llu ms",
+		(now_ns() - m.start_ns) / 1000000, (t_pinned - m.start_ns) / 1000000,
+		(t_ready - m.start_ns) / 1000000);
 	m.pace_start_ns = now_ns();
 	m.rate_ns = m.pace_start_ns;
 	mv_line(&m, "log connected %u channel(s) to %s, compression %s", o->channels,
