@@ -112,9 +112,7 @@ static int vmmig_hs_recv(struct vmmig_hs *hs, struct vmmig_channel *ch, u8 type,
 	struct vmmig_frame f;
 	int ret;
 
-	ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
-	if (!ret)
-		ret = vmmig_frame_decode(&hdr, &f);
+	ret = vmmig_recv_frame(ch, &f);
 	if (ret)
 		return ret;
 	if (f.type != type || f.len > max)
@@ -123,6 +121,8 @@ static int vmmig_hs_recv(struct vmmig_hs *hs, struct vmmig_channel *ch, u8 type,
 	if (ret)
 		return ret;
 	if (absorb) {
+		/* a header that decodes encodes back to the bytes received */
+		vmmig_frame_encode(&hdr, &f);
 		sha256_update(&hs->th, (const u8 *)&hdr, sizeof(hdr));
 		sha256_update(&hs->th, buf, f.len);
 	}

@@ -325,14 +325,11 @@ int vmmig_rx_thread(void *data)
 {
 	struct vmmig_channel *ch = data;
 	struct vmmig_session *s = ch->sess;
-	struct vmmig_wire_hdr hdr;
 	struct vmmig_frame f;
 	int ret;
 
 	for (;;) {
-		ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
-		if (!ret)
-			ret = vmmig_frame_decode(&hdr, &f);
+		ret = vmmig_recv_frame(ch, &f);
 		if (!ret)
 			ret = vmmig_rx_frame(ch, &f);
 		if (ret)

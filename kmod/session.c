@@ -108,6 +108,18 @@ int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
 	return ret;
 }
 
+/* The next frame's header, decoded; its payload is left for the caller. */
+int vmmig_recv_frame(struct vmmig_channel *ch, struct vmmig_frame *f)
+{
+	struct vmmig_wire_hdr hdr;
+	int ret;
+
+	ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	return vmmig_frame_decode(&hdr, f);
+}
+
 /**
  * vmmig_session_abort - end an active session
  * @s: the session

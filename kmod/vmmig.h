@@ -286,6 +286,7 @@ int vmmig_session_wait_event(struct vmmig_session *s, struct vmmig_event *e);
 void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st);
 int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
 		     const void *payload, bool more);
+int vmmig_recv_frame(struct vmmig_channel *ch, struct vmmig_frame *f);
 
 /* region.c */
 int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r);

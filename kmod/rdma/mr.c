@@ -191,15 +191,12 @@ static int vmmig_rdma_start_source(struct vmmig_channel *ch)
 	struct vmmig_rdma_conn *conn = ch->conn;
 	struct vmmig_session *s = ch->sess;
 	struct vmmig_wire_rkey *keys = NULL;
-	struct vmmig_wire_hdr hdr;
 	struct vmmig_frame f;
 	unsigned int i, k;
 	u64 share, next;
 	int ret;
 
-	ret = ch->ops->recv(ch, &hdr, sizeof(hdr));
-	if (!ret)
-		ret = vmmig_frame_decode(&hdr, &f);
+	ret = vmmig_recv_frame(ch, &f);
 	if (ret)
 		return ret;
 	if (f.type != VMMIG_FRAME_RDMA_KEYS || (!ch->placed && f.count))

@@ -8,7 +8,9 @@
 #define _VMMIG_BENCH_H
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -104,7 +106,88 @@ static inline int wait_child(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-/* Drop @n bytes from the front of an iovec array. */
+/* Let host @ns (NULL: this namespace) run @max sessions at once; the default is 2. */
+static inline int bench_max_migrations(const char *ns, unsigned int max)
+{
+	char args[64];
+
+	snprintf(args, sizeof(args), "set max-migrations %u", max);
+	return vt_ctl(ns, args);
+}
+
+/*
+ * Hosts A and B joined by veth, migrations enabled, this process in A.
+ * With @max, each host allows that many sessions at once.
+ */
+static inline int bench_hosts_setup(unsigned int max)
+{
+	return vt_netns_setup() || vt_hosts_enable() ||
+	       (max && (bench_max_migrations(VT_NS_A, max) ||
+			bench_max_migrations(VT_NS_B, max))) ||
+	       vt_enter_netns(VT_NS_A);
+}
+
+/*
+ * The source side's session, with @mem as region 1: its fd, or -errno
+ * with *@what the step that failed.
+ */
+static inline int bench_source_open(void *mem, size_t len, const char **what)
+{
+	int fd, rc;
+
+	*what = "open /dev/vmmig";
+	fd = vt_open();
+	if (fd < 0)
+		return -errno;
+	*what = "ADD_REGION";
+	rc = vt_add_region(fd, 1, mem, len, 0x100000);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/*
+ * The start of a destination process, forked before the source memory
+ * exists: a fork after the source pages are pinned would copy them all
+ * (pinned anonymous pages are not shared copy-on-write), and the test
+ * kernel has no madvise(MADV_DONTFORK). It dies with the bench and moves
+ * into host @ns (NULL: stays); exit 10 if it cannot.
+ */
+static inline void bench_dest_enter(const char *ns)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
+	if (ns && vt_enter_netns(ns))
+		_exit(10);
+}
+
+/* A module destination's session in host @ns: its fd; exit 10 or 11. */
+static inline int bench_dest_open(const char *ns)
+{
+	int fd;
+
+	bench_dest_enter(ns);
+	fd = vt_open();
+	if (fd < 0) {
+		fprintf(stderr, "dest: open /dev/vmmig: %s\n", strerror(errno));
+		_exit(11);
+	}
+	return fd;
+}
+
+/* Register a region of a destination's session; exit 12 if it cannot. */
+static inline void bench_dest_add_region(int fd, __u32 id, void *mem, size_t len, __u64 gpa,
+					 __u32 flags)
+{
+	int rc = vt_add_region_flags(fd, id, mem, len, gpa, flags);
+
+	if (rc) {
+		fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
+		_exit(12);
+	}
+}
+
 /*
  * The rest of a destination process, its regions added: ACCEPT on @port,
  * then take events until the session FINISHES (exit 0) or fails (exit
@@ -137,6 +220,7 @@ static inline void __attribute__((noreturn)) bench_dest_serve(int fd, __u16 port
 	_exit(0);
 }
 
+/* Drop @n bytes from the front of an iovec array. */
 static inline void iov_advance(struct iovec **iov, int *cnt, size_t n)
 {
 	while (*cnt && n >= (*iov)->iov_len) {

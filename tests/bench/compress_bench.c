@@ -69,7 +69,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <zstd.h>
 
@@ -418,24 +417,11 @@ static void lib_round(struct variant *v, bool timed)
 /* Destination host: register the regions, accept, wait for the end. */
 static void module_dest(const struct msess *s)
 {
-	int fd, rc, i;
+	int fd = bench_dest_open(VT_NS_B), i;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
-	if (vt_enter_netns(VT_NS_B))
-		_exit(10);
-	fd = vt_open();
-	if (fd < 0) {
-		fprintf(stderr, "dest: open /dev/vmmig: %s\n", strerror(errno));
-		_exit(11);
-	}
-	for (i = 0; i < NAREAS; i++) {
-		rc = vt_add_region_flags(fd, areas[i].id, areas[i].dst, areas[i].npages * PG,
-					 REGION_GPA(areas[i].id), s->fresh ? VMMIG_REGION_FRESH : 0);
-		if (rc) {
-			fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
-			_exit(12);
-		}
-	}
+	for (i = 0; i < NAREAS; i++)
+		bench_dest_add_region(fd, areas[i].id, areas[i].dst, areas[i].npages * PG,
+				      REGION_GPA(areas[i].id), s->fresh ? VMMIG_REGION_FRESH : 0);
 	bench_dest_serve(fd, s->port);
 }
 
@@ -747,9 +733,7 @@ static void user_dest(const struct uchan *c)
 	int fd = -1, rc;
 	__u32 i;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
-	if (vt_enter_netns(VT_NS_B))
-		_exit(10);
+	bench_dest_enter(VT_NS_B);
 	if (!ld || !zd || !buf)
 		_exit(11);
 	rc = user_accept(c->port, &fd, 1);
@@ -1430,8 +1414,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* A session per codec at once on each host: above the default limit, 2. */
-	if (vt_netns_setup() || vt_hosts_enable() || vt_ctl(VT_NS_A, "set max-migrations 8") ||
-	    vt_ctl(VT_NS_B, "set max-migrations 8") || vt_enter_netns(VT_NS_A)) {
+	if (bench_hosts_setup(8)) {
 		fprintf(stderr, "network namespace setup failed\n");
 		return 1;
 	}

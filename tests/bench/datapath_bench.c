@@ -51,7 +51,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -192,37 +191,21 @@ static void memcpy_round(struct variant *v, bool timed)
 /* Destination host: register dst, accept, wait for the end. */
 static void module_dest(__u16 port)
 {
-	int fd, rc;
+	int fd = bench_dest_open(VT_NS_B);
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
-	if (vt_enter_netns(VT_NS_B))
-		_exit(10);
-	fd = vt_open();
-	if (fd < 0) {
-		fprintf(stderr, "dest: open /dev/vmmig: %s\n", strerror(errno));
-		_exit(11);
-	}
-	rc = vt_add_region(fd, 1, dst, len, 0x100000);
-	if (rc) {
-		fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
-		_exit(12);
-	}
+	bench_dest_add_region(fd, 1, dst, len, 0x100000, 0);
 	bench_dest_serve(fd, port);
 }
 
 static void module_setup(struct variant *v)
 {
 	struct result *r = &v->r;
+	const char *what;
 	int rc;
 
-	v->fd = vt_open();
+	v->fd = bench_source_open(src, len, &what);
 	if (v->fd < 0) {
-		fail(r, "open /dev/vmmig", errno);
-		return;
-	}
-	rc = vt_add_region(v->fd, 1, src, len, 0x100000);
-	if (rc) {
-		fail(r, "ADD_REGION", -rc);
+		fail(r, what, -v->fd);
 		return;
 	}
 	rc = vt_connect_retry(v->fd, NULL, v->port, r->nch, 200);
@@ -474,9 +457,7 @@ static void user_dest(enum kind kind, unsigned int nch, __u16 port)
 	pthread_t th[MAX_CH];
 	unsigned int i;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* no orphans if the bench dies */
-	if (vt_enter_netns(VT_NS_B))
-		_exit(10);
+	bench_dest_enter(VT_NS_B);
 	rc = user_accept(port, fds, nch);
 	if (rc) {
 		fprintf(stderr, "user dest: listen/accept: %s\n", strerror(-rc));
@@ -576,12 +557,7 @@ static void user_teardown(struct variant *v)
 			close(v->ch[i].fd);
 }
 
-/*
- * The destination host's process. Forked before the source memory exists:
- * a fork after the source pages are pinned would copy them all (pinned
- * anonymous pages are not shared copy-on-write), and the test kernel has
- * no madvise(MADV_DONTFORK).
- */
+/* The destination host's process, forked before the source memory exists. */
 static void variant_fork_dest(struct variant *v)
 {
 	unsigned int i;
@@ -787,7 +763,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "needs root (network namespaces, /dev/vmmig)\n");
 		return 1;
 	}
-	if (vt_netns_setup() || vt_hosts_enable() || vt_enter_netns(VT_NS_A)) {
+	if (bench_hosts_setup(0)) {
 		fprintf(stderr, "network namespace setup failed\n");
 		return 1;
 	}

@@ -33,7 +33,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 
 #include "bench.h"
 #include "sampler.h"
@@ -124,7 +123,7 @@ static double rxe_share(const struct profile *p)
 /* The destination host: forked before the source memory exists. */
 static void dest_fork(struct variant *v)
 {
-	int fd, rc;
+	int fd;
 
 	v->pid = fork();
 	if (v->pid < 0) {
@@ -133,35 +132,28 @@ static void dest_fork(struct variant *v)
 	}
 	if (v->pid)
 		return;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = vt_open();
-	if (fd < 0)
-		_exit(11);
-	rc = vt_add_region(fd, 1, dst, len, 0x100000);
-	if (rc) {
-		fprintf(stderr, "dest: ADD_REGION: %s\n", strerror(-rc));
-		_exit(12);
-	}
+	fd = bench_dest_open(NULL);
+	bench_dest_add_region(fd, 1, dst, len, 0x100000, 0);
 	bench_dest_serve(fd, v->port);
 }
 
 static void setup(struct variant *v, unsigned int nch)
 {
+	const char *what;
 	int rc;
 
-	v->fd = vt_open();
+	v->fd = bench_source_open(src, len, &what);
 	if (v->fd < 0) {
-		fail(v, "open /dev/vmmig", errno);
+		fail(v, what, -v->fd);
 		return;
 	}
-	rc = vt_add_region(v->fd, 1, src, len, 0x100000);
-	if (!rc && v->transport == VMMIG_TRANSPORT_RDMA)
+	if (v->transport == VMMIG_TRANSPORT_RDMA)
 		rc = vt_connect_rdma(v->fd, VT_RIG_ADDR_B, v->port, nch, 0, 0);
-	else if (!rc)
+	else
 		rc = vt_connect_comp_retry(v->fd, VT_RIG_ADDR_B, v->port, nch,
 					   VMMIG_COMP_NONE, 1200);
 	if (rc)
-		fail(v, "ADD_REGION/CONNECT", -rc);
+		fail(v, "CONNECT", -rc);
 }
 
 static void round_run(struct variant *v, bool timed)
@@ -313,7 +305,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Both transports' sessions, source and destination, in one host. */
-	if (vt_rig_setup(true) || vt_ctl(NULL, "set max-migrations 8")) {
+	if (vt_rig_setup(true) || bench_max_migrations(NULL, 8)) {
 		fprintf(stderr, "Soft-RoCE rig setup failed (rdma-core, rdma_rxe?)\n");
 		vt_rig_teardown();
 		return 1;

@@ -199,66 +199,20 @@ static bool all_fill(const unsigned char *p, size_t len)
 	return true;
 }
 
-/* What a destination saw, in memory shared with the test. */
-struct dest_result {
-	int accept_rc;
-	int wait_rc;
-	__u32 end_type;
-	int end_error;
-	int blobs;
-	struct vmmig_stats stats;
-};
-
-struct dest_args {
-	struct spec spec;
-	unsigned char *mem;		/* MAP_SHARED */
-	size_t len;
-	__u16 port;
-	__u32 accept_ms;
-	struct dest_result *res;
-};
-
-/* Host B: set up, accept one session, place it, record the end. */
-static void dest_child(const struct dest_args *a)
+static int dest_apply(int fd, const void *spec)
 {
-	struct dest_result *r = a->res;
-	unsigned char blob[64];
-	struct vmmig_event ev;
-	int fd;
-
-	if (vt_enter_netns(VT_NS_B))
-		_exit(2);
-	fd = vt_open();
-	if (fd < 0 || apply(fd, &a->spec) ||
-	    vt_add_region(fd, REGION_ID, a->mem, a->len, 0x100000))
-		_exit(3);
-	r->accept_rc = vt_accept(fd, a->port, a->accept_ms);
-	if (r->accept_rc)
-		_exit(0);
-	for (;;) {
-		r->wait_rc = vt_wait_event(fd, &ev, blob, sizeof(blob), 60000);
-		if (r->wait_rc)
-			break;
-		if (ev.type == VMMIG_EVENT_BLOB)
-			r->blobs++;
-		if (ev.type == VMMIG_EVENT_FINISHED || ev.type == VMMIG_EVENT_ABORTED) {
-			r->end_type = ev.type;
-			r->end_error = ev.error;
-			break;
-		}
-	}
-	vt_stats(fd, &r->stats);
-	close(fd);
-	_exit(0);
+	return apply(fd, spec);
 }
 
-static pid_t dest_start(const struct dest_args *a)
+/* Host B: set up as its spec (@d->priv) says, accept one session, place it. */
+static pid_t dest_start(struct vt_dest *d)
 {
-	pid_t pid = fork();
-
-	if (pid == 0)
-		dest_child(a);
-	return pid;
+	d->region = REGION_ID;
+	d->gpa = 0x100000;
+	d->netns = VT_NS_B;
+	d->event_ms = 60000;
+	d->setup = dest_apply;
+	return vt_dest_start(d);
 }
 
 static int child_wait(pid_t pid)
@@ -300,7 +254,7 @@ static int migrate(int fd)
 FIXTURE(mig) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	int fd;
 };
 
@@ -375,8 +329,8 @@ FIXTURE_TEARDOWN(mig)
 /* Authenticated (and encrypted) migrations arrive whole; stats say how. */
 TEST_F_TIMEOUT(mig, migrates, 300)
 {
-	struct dest_args a = { .spec = variant->dst, .mem = self->dst, .len = PAGES * PG,
-			       .port = variant->port, .accept_ms = 60000, .res = self->res };
+	struct vt_dest a = { .priv = &variant->dst, .mem = self->dst, .len = PAGES * PG,
+			     .port = variant->port, .accept_ms = 60000, .res = self->res };
 	struct vmmig_stats st;
 	pid_t pid = dest_start(&a);
 
@@ -413,7 +367,7 @@ TEST_F_TIMEOUT(mig, migrates, 300)
 FIXTURE(refuse) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 };
 
 FIXTURE_VARIANT(refuse) {
@@ -551,9 +505,9 @@ static bool kmsg_has(int fd, const char *a, const char *b)
 TEST_F_TIMEOUT(refuse, fails_and_destination_keeps_waiting, 300)
 {
 	bool nobody = variant->good.mode == ~0U;
-	struct dest_args a = { .spec = variant->dst, .mem = self->dst, .len = PAGES * PG,
-			       .port = 6634, .accept_ms = nobody ? 4000 : 60000,
-			       .res = self->res };
+	struct vt_dest a = { .priv = &variant->dst, .mem = self->dst, .len = PAGES * PG,
+			     .port = 6634, .accept_ms = nobody ? 4000 : 60000,
+			     .res = self->res };
 	unsigned char *copy = malloc(PAGES * PG);
 	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct vmmig_stats st;
@@ -616,7 +570,7 @@ TEST_F_TIMEOUT(refuse, fails_and_destination_keeps_waiting, 300)
 FIXTURE(two) {
 	unsigned char *src;
 	unsigned char *dst[2];
-	struct dest_result *res[2];
+	struct vt_dest_result *res[2];
 };
 
 FIXTURE_VARIANT(two) {
@@ -674,9 +628,9 @@ TEST_F_TIMEOUT(two, each_source_finds_its_session, 300)
 	int i, fd;
 
 	for (i = 0; i < 2; i++) {
-		struct dest_args a = { .spec = variant->dst[i], .mem = self->dst[i],
-				       .len = PAGES * PG, .port = 6635, .accept_ms = 60000,
-				       .res = self->res[i] };
+		struct vt_dest a = { .priv = &variant->dst[i], .mem = self->dst[i],
+				     .len = PAGES * PG, .port = 6635, .accept_ms = 60000,
+				     .res = self->res[i] };
 
 		pid[i] = dest_start(&a);
 		ASSERT_LE(0, pid[i]);
@@ -747,7 +701,7 @@ static void capture_child(struct capture *c)
 FIXTURE(capture) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	struct capture *cap;
 };
 
@@ -807,8 +761,8 @@ FIXTURE_TEARDOWN(capture)
 
 TEST_F_TIMEOUT(capture, pages_on_the_wire, 300)
 {
-	struct dest_args a = { .spec = variant->dst, .mem = self->dst, .len = PAGES * PG,
-			       .port = 6636, .accept_ms = 60000, .res = self->res };
+	struct vt_dest a = { .priv = &variant->dst, .mem = self->dst, .len = PAGES * PG,
+			     .port = 6636, .accept_ms = 60000, .res = self->res };
 	pid_t pid, cap;
 	int fd, i;
 
@@ -926,7 +880,7 @@ struct fake_result {
 /* One destination session on port 6637, for fake sources. */
 FIXTURE(fake) {
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	struct fake_result *fr;
 };
 
@@ -953,11 +907,11 @@ FIXTURE_TEARDOWN(fake)
 }
 
 static pid_t fake_dest(struct __test_metadata *_metadata, unsigned char *dst,
-		       struct dest_result *res, const struct spec *sp, __u16 port,
+		       struct vt_dest_result *res, const struct spec *sp, __u16 port,
 		       __u32 accept_ms)
 {
-	struct dest_args a = { .spec = *sp, .mem = dst, .len = PAGES * PG,
-			       .port = port, .accept_ms = accept_ms, .res = res };
+	struct vt_dest a = { .priv = sp, .mem = dst, .len = PAGES * PG,
+			     .port = port, .accept_ms = accept_ms, .res = res };
 	pid_t pid = dest_start(&a);
 
 	EXPECT_LE(0, pid);

@@ -78,66 +78,21 @@ static __u32 guest_word(unsigned long page, unsigned int round, unsigned int i)
 	return (__u32)round << 24 | page << 12 | i;
 }
 
-/* What the destination child saw, in memory shared with the test. */
-struct dest_result {
-	int accept_rc;
-	int wait_rc;
-	int syncs;
-	__u32 end_type;
-	int end_error;
-	struct vmmig_stats stats;
-};
-
-struct dest_args {
-	unsigned char *mem;	/* MAP_SHARED: the test compares it afterwards */
-	size_t len;
-	__u64 gpa;
-	__u16 port;
-	const char *netns;	/* the destination host's; NULL: ours */
-	int src_fd;		/* the source's session: not the child's to hold */
-	struct dest_result *res;
-};
-
-/* The destination host: accept one session, place it, count the events. */
-static void dest_child(const struct dest_args *a)
+/* The source's session is not the destination child's to hold. */
+static int dest_close_src(int fd, const void *src_fd)
 {
-	struct dest_result *r = a->res;
-	struct vmmig_event ev;
-	int fd;
-
-	close(a->src_fd);
-	if (a->netns && vt_enter_netns(a->netns))
-		_exit(2);
-	fd = vt_open();
-	if (fd < 0 || vt_add_region(fd, REGION_ID, a->mem, a->len, a->gpa))
-		_exit(3);
-	r->accept_rc = vt_accept(fd, a->port, 60000);
-	if (r->accept_rc)
-		_exit(0);
-	for (;;) {
-		r->wait_rc = vt_wait_event(fd, &ev, NULL, 0, 120000);
-		if (r->wait_rc)
-			break;
-		if (ev.type == VMMIG_EVENT_SYNC) {
-			r->syncs++;
-		} else {
-			r->end_type = ev.type;
-			r->end_error = ev.error;
-			break;
-		}
-	}
-	vt_stats(fd, &r->stats);
-	close(fd);
-	_exit(0);
+	close(*(const int *)src_fd);
+	return 0;
 }
 
-static pid_t dest_start(const struct dest_args *a)
+static pid_t dest_start(struct vt_dest *d, const int *src_fd)
 {
-	pid_t pid = fork();
-
-	if (pid == 0)
-		dest_child(a);
-	return pid;
+	d->region = REGION_ID;
+	d->accept_ms = 60000;
+	d->event_ms = 120000;
+	d->setup = dest_close_src;
+	d->priv = src_fd;
+	return vt_dest_start(d);
 }
 
 /* A destination a failed test left behind. */
@@ -341,7 +296,7 @@ FIXTURE(kvm) {
 	int fd;
 	pid_t dest;
 	unsigned char *dst;	/* the destination's region, shared with it */
-	struct dest_result *res;
+	struct vt_dest_result *res;
 };
 
 FIXTURE_VARIANT(kvm) {
@@ -400,10 +355,10 @@ FIXTURE_TEARDOWN(kvm)
  */
 TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 600)
 {
-	struct dest_args a = {
+	struct vt_dest a = {
 		.mem = self->dst, .len = GUEST_BYTES, .gpa = GUEST_GPA,
 		.port = variant->rdma ? 6635 : 6630, .netns = variant->rdma ? NULL : VT_NS_B,
-		.src_fd = self->fd, .res = self->res,
+		.res = self->res,
 	};
 	unsigned long map[GUEST_WORDS], want[GUEST_WORDS];
 	struct kvm_dirty_log log = { .slot = 0, .dirty_bitmap = map };
@@ -417,7 +372,7 @@ TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 600)
 	pid_t pid;
 
 	/* The destination first: it need not inherit guest RAM or the VM. */
-	pid = dest_start(&a);
+	pid = dest_start(&a, &self->fd);
 	ASSERT_LE(0, pid);
 	self->dest = pid;
 	self->g.mem = map_anon(GUEST_BYTES, MAP_PRIVATE);
@@ -526,7 +481,7 @@ FIXTURE(badmap) {
 	pid_t dest;
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 };
 
 FIXTURE_SETUP(badmap)
@@ -586,9 +541,9 @@ static void set_page(unsigned long *map, unsigned long page)
 
 TEST_F_TIMEOUT(badmap, oversized_bitmap_rejected, 300)
 {
-	struct dest_args a = {
+	struct vt_dest a = {
 		.mem = self->dst, .len = BAD_BYTES, .gpa = GUEST_GPA,
-		.port = 6631, .netns = VT_NS_B, .src_fd = self->fd, .res = self->res,
+		.port = 6631, .netns = VT_NS_B, .res = self->res,
 	};
 	/* As long as a dirty log of a 256-page slot, plus a spare word. */
 	unsigned long map[5];
@@ -600,7 +555,7 @@ TEST_F_TIMEOUT(badmap, oversized_bitmap_rejected, 300)
 	pid_t pid;
 
 	ASSERT_EQ(0, vt_add_region(self->fd, REGION_ID, self->src, BAD_BYTES, GUEST_GPA));
-	pid = dest_start(&a);
+	pid = dest_start(&a, &self->fd);
 	ASSERT_LE(0, pid);
 	self->dest = pid;
 	ASSERT_EQ(0, vt_connect_retry(self->fd, NULL, a.port, 2, 200));

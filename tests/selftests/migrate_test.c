@@ -22,75 +22,13 @@
 #define PG		4096UL
 #define MIB		(1024UL * 1024)
 
-/* What the destination child saw, in memory shared with the test. */
-struct dest_result {
-	int accept_rc;
-	int wait_rc;
-	int syncs;
-	int blobs;
-	__u32 blob_tag;
-	__u64 blob_len;
-	unsigned char blob[256];
-	__u32 end_type;
-	int end_error;
-	struct vmmig_stats stats;
-};
-
-struct dest_args {
-	unsigned char *mem;	/* MAP_SHARED: the test reads it afterwards */
-	size_t len;
-	__u32 id;
-	__u16 port;
-	__u32 accept_ms;
-	__u32 region_flags;
-	struct dest_result *res;
-};
-
-/* The destination host: accept one session, place it, record the events. */
-static void dest_child(const struct dest_args *a)
+/* The destination host B. */
+static pid_t dest_start(struct vt_dest *d)
 {
-	struct dest_result *r = a->res;
-	struct vmmig_event ev;
-	unsigned char blob[256];
-	int fd;
-
-	if (vt_enter_netns(VT_NS_B))
-		_exit(2);
-	fd = vt_open();
-	if (fd < 0 || vt_add_region_flags(fd, a->id, a->mem, a->len, 0x100000, a->region_flags))
-		_exit(3);
-	r->accept_rc = vt_accept(fd, a->port, a->accept_ms);
-	if (r->accept_rc)
-		_exit(0);
-	for (;;) {
-		r->wait_rc = vt_wait_event(fd, &ev, blob, sizeof(blob), 60000);
-		if (r->wait_rc)
-			break;
-		if (ev.type == VMMIG_EVENT_SYNC) {
-			r->syncs++;
-		} else if (ev.type == VMMIG_EVENT_BLOB) {
-			r->blobs++;
-			r->blob_tag = ev.tag;
-			r->blob_len = ev.length;
-			memcpy(r->blob, blob, ev.length);
-		} else {
-			r->end_type = ev.type;
-			r->end_error = ev.error;
-			break;
-		}
-	}
-	vt_stats(fd, &r->stats);
-	close(fd);
-	_exit(0);
-}
-
-static pid_t dest_start(const struct dest_args *a)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		dest_child(a);
-	return pid;
+	d->netns = VT_NS_B;
+	d->gpa = 0x100000;
+	d->event_ms = 60000;
+	return vt_dest_start(d);
 }
 
 static void *map_shared(size_t len)
@@ -124,7 +62,7 @@ static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t 
 FIXTURE(mig) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	size_t len;
 	int fd;
 };
@@ -197,8 +135,8 @@ FIXTURE_TEARDOWN(mig)
 TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 {
 	size_t npages = self->len / PG, words = (npages + 63) / 64, i;
-	struct dest_args a = {
-		.mem = self->dst, .len = self->len, .id = 1,
+	struct vt_dest a = {
+		.mem = self->dst, .len = self->len, .region = 1,
 		.port = variant->port, .accept_ms = 30000, .res = self->res,
 		.region_flags = variant->fresh ? VMMIG_REGION_FRESH : 0,
 	};
@@ -509,7 +447,7 @@ TEST_F(ioc, accept_times_out)
 FIXTURE(pair) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	int fd;
 	pid_t pid;
 };
@@ -519,7 +457,7 @@ FIXTURE(pair) {
 
 FIXTURE_SETUP(pair)
 {
-	struct dest_args a;
+	struct vt_dest a;
 	size_t i;
 
 	ASSERT_EQ(0, vt_netns_setup());
@@ -535,8 +473,8 @@ FIXTURE_SETUP(pair)
 	for (i = 0; i < PAIR_PAGES; i++)
 		fill_page(self->src, i, 0);
 	memset(self->dst, 0xee, PAIR_PAGES * PG);
-	a = (struct dest_args){ .mem = self->dst, .len = PAIR_PAGES * PG, .id = 1,
-				.port = PAIR_PORT, .accept_ms = 20000, .res = self->res };
+	a = (struct vt_dest){ .mem = self->dst, .len = PAIR_PAGES * PG, .region = 1,
+			      .port = PAIR_PORT, .accept_ms = 20000, .res = self->res };
 	self->pid = dest_start(&a);
 	ASSERT_LE(0, self->pid);
 	self->fd = vt_open();
@@ -743,7 +681,7 @@ static void fill_random(unsigned char *p, unsigned int seed)
 FIXTURE(mixed) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 };
 
 FIXTURE_VARIANT(mixed) {
@@ -789,8 +727,8 @@ FIXTURE_TEARDOWN(mixed)
 
 TEST_F(mixed, random_pages_go_raw)
 {
-	struct dest_args a = { .mem = self->dst, .len = MIXED_PAGES * PG, .id = 1,
-			       .port = variant->port, .accept_ms = 20000, .res = self->res };
+	struct vt_dest a = { .mem = self->dst, .len = MIXED_PAGES * PG, .region = 1,
+			     .port = variant->port, .accept_ms = 20000, .res = self->res };
 	struct vmmig_stats st;
 	pid_t pid;
 	int fd;
@@ -830,8 +768,8 @@ TEST_F(mixed, random_pages_go_raw)
 TEST(unknown_region_id_refused)
 {
 	unsigned char *src, *dst;
-	struct dest_result *res;
-	struct dest_args a;
+	struct vt_dest_result *res;
+	struct vt_dest a;
 	int fd;
 	pid_t pid;
 
@@ -844,8 +782,8 @@ TEST(unknown_region_id_refused)
 	ASSERT_NE(MAP_FAILED, src);
 	ASSERT_NE(NULL, dst);
 	ASSERT_NE(NULL, res);
-	a = (struct dest_args){ .mem = dst, .len = 64 * PG, .id = 2, .port = 6611,
-				.accept_ms = 20000, .res = res };
+	a = (struct vt_dest){ .mem = dst, .len = 64 * PG, .region = 2, .port = 6611,
+			      .accept_ms = 20000, .res = res };
 	pid = dest_start(&a);
 	ASSERT_LE(0, pid);
 	fd = vt_open();

@@ -645,19 +645,18 @@ TEST_F_TIMEOUT(nf, peer_killed, 180)
 	mig_end(&m);
 }
 
-/* A fake destination: takes the handshake, reads a while, then resets. */
-static void resetting_dest(__u16 port)
+/*
+ * A fake destination in host B: takes one connection's handshake (the
+ * HELLO into @buf) and returns the socket; the child exits on failure.
+ */
+static int fake_dest_accept(__u16 port, unsigned char *buf, size_t size)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	static unsigned char buf[1 << 16];
 	struct {
 		struct vt_hdr h;
 		__u32 status;
 	} welcome = { .h = vt_mkhdr(VT_F_WELCOME, 0, 0, 4, 0) };
 	int l, s, one = 1;
-	size_t got = 0;
-	ssize_t k;
 	__u8 type;
 
 	if (vt_enter_netns(VT_NS_B))
@@ -667,9 +666,21 @@ static void resetting_dest(__u16 port)
 	if (bind(l, (void *)&sin, sizeof(sin)) || listen(l, 4))
 		_exit(11);
 	s = accept(l, NULL, NULL);
-	if (s < 0 || vt_recv_frame(s, buf, sizeof(buf), &type) < 0 || type != VT_F_HELLO ||
+	if (s < 0 || vt_recv_frame(s, buf, size, &type) < 0 || type != VT_F_HELLO ||
 	    vt_send_all(s, &welcome, sizeof(welcome)))
 		_exit(12);
+	return s;
+}
+
+/* A fake destination: takes the handshake, reads a while, then resets. */
+static void resetting_dest(__u16 port)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	static unsigned char buf[1 << 16];
+	int s = fake_dest_accept(port, buf, sizeof(buf));
+	size_t got = 0;
+	ssize_t k;
+
 	while (got < (4UL << 20) && (k = recv(s, buf, sizeof(buf), 0)) > 0)
 		got += k;
 	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -760,25 +771,9 @@ TEST_F_TIMEOUT(nf, reset_by_source, 120)
 /* A fake destination: takes the handshake, then reads nothing until killed. */
 static void deaf_dest(__u16 port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	static unsigned char buf[4096];
-	struct {
-		struct vt_hdr h;
-		__u32 status;
-	} welcome = { .h = vt_mkhdr(VT_F_WELCOME, 0, 0, 4, 0) };
-	int l, s, one = 1;
-	__u8 type;
 
-	if (vt_enter_netns(VT_NS_B))
-		_exit(10);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(l, (void *)&sin, sizeof(sin)) || listen(l, 4))
-		_exit(11);
-	s = accept(l, NULL, NULL);
-	if (s < 0 || vt_recv_frame(s, buf, sizeof(buf), &type) < 0 || type != VT_F_HELLO ||
-	    vt_send_all(s, &welcome, sizeof(welcome)))
-		_exit(12);
+	fake_dest_accept(port, buf, sizeof(buf));
 	pause();
 	_exit(0);
 }

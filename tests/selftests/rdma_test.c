@@ -29,74 +29,14 @@ static const __u8 psk_b[32] = { [0 ... 31] = 0xb2 };
 /* psk_a as vmmigctl reads it from a key file */
 #define PSK_A_BASE64	"oaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaE="
 
-/* What the destination child saw, in memory shared with the test. */
-struct dest_result {
-	int accept_rc;
-	__u16 transport;
-	int syncs;
-	int blobs;
-	__u32 end_type;
-	int end_error;
-	int closed;		/* close_after_sync: the session is closed */
-	struct vmmig_stats stats;
-};
-
-struct dest_args {
-	unsigned char *mem;	/* MAP_SHARED: the test reads it afterwards */
-	size_t len;
-	__u16 port;
-	const __u8 *psk;	/* the session's own PSK; NULL: none */
-	bool close_after_sync;	/* close the session at the first SYNC, live on */
-	struct dest_result *res;
-};
-
-static void dest_child(const struct dest_args *a)
+/* A 256 MiB round on Soft-RoCE in a loaded TCG VM takes minutes. */
+static pid_t dest_start(struct vt_dest *d)
 {
-	struct vmmig_accept acc = { .size = sizeof(acc), .port = a->port, .timeout_ms = 30000 };
-	struct dest_result *r = a->res;
-	struct vmmig_event ev;
-	unsigned char blob[256];
-	int fd;
-
-	fd = vt_open();
-	if (fd < 0 || vt_add_region(fd, 1, a->mem, a->len, 0x100000))
-		_exit(3);
-	if (a->psk && vt_set_auth(fd, VMMIG_AUTH_PSK, 0, a->psk, NULL, 0))
-		_exit(4);
-	r->accept_rc = vt_ioctl(fd, VMMIG_IOC_ACCEPT, &acc);
-	r->transport = acc.transport;
-	if (r->accept_rc)
-		_exit(0);
-	/* A 256 MiB round on Soft-RoCE in a loaded TCG VM takes minutes. */
-	while (!vt_wait_event(fd, &ev, blob, sizeof(blob), 1200000)) {
-		if (ev.type == VMMIG_EVENT_SYNC) {
-			r->syncs++;
-			if (a->close_after_sync) {
-				/* Its memory stays mapped: nothing may land in it now. */
-				close(fd);
-				__atomic_store_n(&r->closed, 1, __ATOMIC_SEQ_CST);
-				pause();
-			}
-		} else if (ev.type == VMMIG_EVENT_BLOB) {
-			r->blobs++;
-		} else {
-			r->end_type = ev.type;
-			r->end_error = ev.error;
-			break;
-		}
-	}
-	vt_stats(fd, &r->stats);
-	close(fd);
-	_exit(0);
-}
-
-static pid_t dest_start(const struct dest_args *a)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		dest_child(a);
-	return pid;
+	d->region = 1;
+	d->gpa = 0x100000;
+	d->accept_ms = 30000;
+	d->event_ms = 1200000;
+	return vt_dest_start(d);
 }
 
 static void *map_shared(size_t len)
@@ -140,7 +80,7 @@ static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t 
 FIXTURE(mig) {
 	unsigned char *src;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	size_t len;
 	int fd;
 	pid_t pid;
@@ -228,7 +168,7 @@ FIXTURE_TEARDOWN(mig)
 TEST_F_TIMEOUT(mig, rounds_then_equal, 1800)
 {
 	size_t npages = self->len / PG, words = (npages + 63) / 64, i;
-	struct dest_args a = {
+	struct vt_dest a = {
 		.mem = self->dst, .len = self->len, .port = variant->port,
 		.psk = variant->psk, .res = self->res,
 	};
@@ -323,7 +263,7 @@ FIXTURE(fault) {
 	unsigned char *src;
 	unsigned char *copy;
 	unsigned char *dst;
-	struct dest_result *res;
+	struct vt_dest_result *res;
 	size_t len;
 	int fd;
 	pid_t pid;
@@ -387,7 +327,7 @@ FIXTURE_TEARDOWN(fault)
 
 TEST_F_TIMEOUT(fault, aborts_cleanly, 600)
 {
-	struct dest_args a = {
+	struct vt_dest a = {
 		.mem = self->dst, .len = self->len, .port = variant->port, .res = self->res,
 		.close_after_sync = variant->dest_closes,
 	};
@@ -552,8 +492,8 @@ TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
 	unsigned char *src = mmap(NULL, len, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned char *dst = map_shared(len);
-	struct dest_result *res = map_shared(sizeof(*res));
-	struct dest_args a = {
+	struct vt_dest_result *res = map_shared(sizeof(*res));
+	struct vt_dest a = {
 		.mem = dst, .len = len, .port = 6642, .psk = psk_a, .res = res,
 	};
 	struct vmmig_stats st;

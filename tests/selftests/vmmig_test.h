@@ -263,6 +263,101 @@ static inline int vt_stats(int fd, struct vmmig_stats *st)
 	return vt_ioctl(fd, VMMIG_IOC_GET_STATS, st);
 }
 
+/* What a destination child (vt_dest_start()) saw, in memory shared with the test. */
+struct vt_dest_result {
+	int accept_rc;
+	__u16 transport;
+	int wait_rc;
+	int syncs;
+	int blobs;
+	__u32 blob_tag;		/* the last blob's */
+	__u64 blob_len;
+	unsigned char blob[256];
+	__u32 end_type;
+	int end_error;
+	int closed;		/* close_after_sync: the session is closed */
+	struct vmmig_stats stats;
+};
+
+struct vt_dest {
+	unsigned char *mem;	/* MAP_SHARED: the test reads it afterwards */
+	size_t len;
+	__u32 region;		/* its id */
+	__u64 gpa;
+	__u32 region_flags;	/* VMMIG_REGION_* */
+	const char *netns;	/* the destination host's; NULL: ours */
+	__u16 port;
+	__u32 accept_ms;
+	__u32 event_ms;		/* the longest wait for each event */
+	const __u8 *psk;	/* the session's own PSK; NULL: none */
+	bool close_after_sync;	/* close the session at the first SYNC, live on */
+	/* run on the new session before its region is added; nonzero: fail */
+	int (*setup)(int fd, const void *priv);
+	const void *priv;
+	struct vt_dest_result *res;
+};
+
+/* The destination host: accept one session, place it, record the events. */
+static inline void vt_dest_child(const struct vt_dest *d)
+{
+	struct vmmig_accept acc = {
+		.size = sizeof(acc), .port = d->port, .timeout_ms = d->accept_ms,
+	};
+	struct vt_dest_result *r = d->res;
+	unsigned char blob[sizeof(r->blob)];
+	struct vmmig_event ev;
+	int fd;
+
+	if (d->netns && vt_enter_netns(d->netns))
+		_exit(2);
+	fd = vt_open();
+	if (fd < 0 || (d->setup && d->setup(fd, d->priv)) ||
+	    vt_add_region_flags(fd, d->region, d->mem, d->len, d->gpa, d->region_flags))
+		_exit(3);
+	if (d->psk && vt_set_auth(fd, VMMIG_AUTH_PSK, 0, d->psk, NULL, 0))
+		_exit(4);
+	r->accept_rc = vt_ioctl(fd, VMMIG_IOC_ACCEPT, &acc);
+	r->transport = acc.transport;
+	if (r->accept_rc)
+		_exit(0);
+	for (;;) {
+		r->wait_rc = vt_wait_event(fd, &ev, blob, sizeof(blob), d->event_ms);
+		if (r->wait_rc)
+			break;
+		if (ev.type == VMMIG_EVENT_SYNC) {
+			r->syncs++;
+			if (d->close_after_sync) {
+				/* Its memory stays mapped: nothing may land in it now. */
+				close(fd);
+				__atomic_store_n(&r->closed, 1, __ATOMIC_SEQ_CST);
+				pause();
+			}
+		} else if (ev.type == VMMIG_EVENT_BLOB) {
+			r->blobs++;
+			r->blob_tag = ev.tag;
+			r->blob_len = ev.length;
+			memcpy(r->blob, blob, ev.length);
+		} else {
+			r->end_type = ev.type;
+			r->end_error = ev.error;
+			break;
+		}
+	}
+	vt_stats(fd, &r->stats);
+	close(fd);
+	_exit(0);
+}
+
+/* vt_dest_child() in a child process; its pid (-1: fork failed). */
+static inline pid_t vt_dest_start(const struct vt_dest *d)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		vt_dest_child(d);
+	return pid;
+}
+
 /*
  * The Soft-RoCE rig of the RDMA tests (rdma_test, kvm_test, the bench).
  * rxe in Linux 6.12 is not network-namespace aware: it routes and listens
