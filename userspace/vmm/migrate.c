@@ -342,6 +342,18 @@ static int mv_send(struct mover *m, u32 id, u64 npages, const unsigned long *map
 }
 
 /*
+ * Clean pages are sent to join runs only where a run costs more than its
+ * pages. On a link paced by --max-bandwidth every page costs its share of
+ * the rate, so the measure alone decides there (it is 0 unless runs are
+ * dear); elsewhere a few pages at least, as one round's measure of a run
+ * says little about the next where the CPUs are shared.
+ */
+static unsigned int mv_fill_gap_min(const struct mover *m)
+{
+	return m->o->max_bandwidth ? 0 : MIG_FILL_GAP_MIN;
+}
+
+/*
  * Learn what a page costs on this link from the round just done. In a
  * round of dirty pages that is what sending them took, plus what the SYNC
  * after it waited beyond the quickest SYNC seen (the link draining what
@@ -370,7 +382,7 @@ static void mv_measure(struct mover *m, u64 t0)
 		m->run_ns = run_ns > m->run_ns / 2 ? run_ns : m->run_ns / 2;
 		gap = m->run_ns / m->page_ns;
 		m->fill_gap = gap > MIG_FILL_GAP_MAX ? MIG_FILL_GAP_MAX :
-			      gap < MIG_FILL_GAP_MIN ? MIG_FILL_GAP_MIN : gap;
+			      gap < mv_fill_gap_min(m) ? mv_fill_gap_min(m) : gap;
 		m->measured_dirty = true;
 	} else if (!m->round && m->round_nonzero >= 64) {
 		m->ns_per_page = dt / m->round_nonzero;
@@ -551,7 +563,7 @@ static int mv_precopy(struct mover *m)
 	vmm_log("round 0: %llu pages (%llu not zero) in %llu ms (sync %llu ms)", m->round_pages,
 		m->round_nonzero, (now_ns() - t0) / 1000000, m->sync_ns / 1000000);
 	mv_measure(m, t0);
-	m->fill_gap = MIG_FILL_GAP_MIN;
+	m->fill_gap = mv_fill_gap_min(m);
 
 	t_prev = now_ns();
 	for (m->round = 1;; m->round++) {
