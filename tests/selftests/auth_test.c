@@ -167,13 +167,6 @@ static int hosts_apply(const struct spec *src, const struct spec *dst)
 	return dst->host ? host_apply(VT_NS_B, dst) : 0;
 }
 
-static void *map_shared(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 static void fill_source(unsigned char *mem, size_t pages)
 {
 	size_t p, r;
@@ -306,8 +299,8 @@ FIXTURE_SETUP(mig)
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(PAGES * PG);
-	self->res = map_shared(sizeof(*self->res));
+	self->dst = vt_map_shared(PAGES * PG);
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	fill_source(self->src, PAGES);
@@ -470,8 +463,8 @@ FIXTURE_SETUP(refuse)
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(PAGES * PG);
-	self->res = map_shared(sizeof(*self->res));
+	self->dst = vt_map_shared(PAGES * PG);
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	fill_source(self->src, PAGES);
@@ -602,8 +595,8 @@ FIXTURE_SETUP(two)
 	ASSERT_NE(MAP_FAILED, self->src);
 	fill_source(self->src, PAGES);
 	for (i = 0; i < 2; i++) {
-		self->dst[i] = map_shared(PAGES * PG);
-		self->res[i] = map_shared(sizeof(*self->res[i]));
+		self->dst[i] = vt_map_shared(PAGES * PG);
+		self->res[i] = vt_map_shared(sizeof(*self->res[i]));
 		ASSERT_NE(NULL, self->dst[i]);
 		ASSERT_NE(NULL, self->res[i]);
 		memset(self->dst[i], FILL, PAGES * PG);
@@ -740,9 +733,9 @@ FIXTURE_SETUP(capture)
 	self->src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(PAGES * PG);
-	self->res = map_shared(sizeof(*self->res));
-	self->cap = map_shared(sizeof(*self->cap));
+	self->dst = vt_map_shared(PAGES * PG);
+	self->res = vt_map_shared(sizeof(*self->res));
+	self->cap = vt_map_shared(sizeof(*self->cap));
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	ASSERT_NE(NULL, self->cap);
@@ -889,9 +882,9 @@ FIXTURE_SETUP(fake)
 	ASSERT_EQ(0, vt_netns_setup());
 	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
-	self->dst = map_shared(PAGES * PG);
-	self->res = map_shared(sizeof(*self->res));
-	self->fr = map_shared(sizeof(*self->fr));
+	self->dst = vt_map_shared(PAGES * PG);
+	self->res = vt_map_shared(sizeof(*self->res));
+	self->fr = vt_map_shared(sizeof(*self->fr));
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	ASSERT_NE(NULL, self->fr);
@@ -1118,7 +1111,7 @@ TEST_F_TIMEOUT(fake, replayed_handshake_is_refused, 180)
 	unsigned char *src = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct fake_result *rec = self->fr;
-	struct fake_result *replay = map_shared(sizeof(*replay));
+	struct fake_result *replay = vt_map_shared(sizeof(*replay));
 	struct welcome first;
 	pid_t dpid, ppid, spid;
 	int fd;

@@ -116,13 +116,6 @@ static bool wait_active(const char *ns, long long n)
 	return false;
 }
 
-static void *map_shared(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 static unsigned char src_byte(size_t i)
 {
 	return i * 7 + i / PG;
@@ -250,8 +243,8 @@ FIXTURE_SETUP(ctl)
 	ASSERT_NE(MAP_FAILED, self->e.src);
 	for (i = 0; i < PAGES * PG; i++)
 		self->e.src[i] = src_byte(i);
-	self->e.dst = map_shared(PAGES * PG);
-	self->e.res = map_shared(sizeof(*self->e.res));
+	self->e.dst = vt_map_shared(PAGES * PG);
+	self->e.res = vt_map_shared(sizeof(*self->e.res));
 	ASSERT_NE(NULL, self->e.dst);
 	ASSERT_NE(NULL, self->e.res);
 	memset(self->e.dst, FILL, PAGES * PG);
@@ -594,8 +587,8 @@ TEST_F_TIMEOUT(ctl, port_setting, 120)
 TEST_F_TIMEOUT(ctl, max_migrations_busy_at_once, 180)
 {
 	struct env *e = &self->e;
-	unsigned char *dst2 = map_shared(PAGES * PG);
-	struct dest_res *res2 = map_shared(sizeof(*res2));
+	unsigned char *dst2 = vt_map_shared(PAGES * PG);
+	struct dest_res *res2 = vt_map_shared(sizeof(*res2));
 	struct vmmig_stats st;
 	pid_t p1, p2, p3;
 	long long t0;

@@ -111,16 +111,6 @@ static void *map_anon(size_t len, int flags)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += PG)
-		if (memcmp(a + i, b + i, PG))
-			return i / PG;
-	return SIZE_MAX;
-}
-
 static unsigned int popcount_map(const unsigned long *map, size_t words)
 {
 	unsigned int n = 0;
@@ -461,7 +451,7 @@ TEST_F_TIMEOUT(kvm, dirty_log_rounds_then_equal, 600)
 	EXPECT_EQ(VMMIG_ROLE_DESTINATION, self->res->stats.role);
 	EXPECT_EQ(sent, self->res->stats.pages);
 	EXPECT_EQ(zeros, self->res->stats.zero_pages);
-	diff = first_diff(self->g.mem, self->dst, GUEST_BYTES);
+	diff = vt_first_diff(self->g.mem, self->dst, GUEST_BYTES);
 	EXPECT_EQ(SIZE_MAX, diff)
 		TH_LOG("first differing page: %zu", diff);
 }

@@ -31,34 +31,6 @@ static pid_t dest_start(struct vt_dest *d)
 	return vt_dest_start(d);
 }
 
-static void *map_shared(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Each page's content names its page and round, so a stale copy shows. */
-static void fill_page(unsigned char *mem, size_t page, unsigned int round)
-{
-	__u64 *w = (__u64 *)(mem + page * PG);
-	__u64 v = (page + 1) * 0x9e3779b97f4a7c15ULL ^ ((__u64)round << 56);
-	size_t i;
-
-	for (i = 0; i < PG / 8; i++)
-		w[i] = v + i;
-}
-
-static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += PG)
-		if (memcmp(a + i, b + i, PG))
-			return i / PG;
-	return SIZE_MAX;
-}
-
 FIXTURE(mig) {
 	unsigned char *src;
 	unsigned char *dst;
@@ -105,14 +77,14 @@ FIXTURE_SETUP(mig)
 	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(self->len);
+	self->dst = vt_map_shared(self->len);
 	ASSERT_NE(NULL, self->dst);
-	self->res = map_shared(sizeof(*self->res));
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(NULL, self->res);
 	/* Every page distinct, one in eight left zero. */
 	for (i = 0; i < self->len / PG; i++)
 		if (i % 8)
-			fill_page(self->src, i, 0);
+			vt_fill_page(self->src, i, 0);
 	memset(self->dst, variant->fresh ? 0 : 0xee, self->len);
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);
@@ -174,12 +146,12 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 			if (i % 16 == round)
 				memset(self->src + i * PG, 0, PG);
 			else
-				fill_page(self->src, i, round);
+				vt_fill_page(self->src, i, round);
 			map[i / 64] |= 1UL << (i % 64);
 		}
 		/* The same pages in every round: the newest copy must win. */
 		for (i = 0; i < 8; i++) {
-			fill_page(self->src, i * 97 + 1, round);
+			vt_fill_page(self->src, i * 97 + 1, round);
 			map[(i * 97 + 1) / 64] |= 1UL << ((i * 97 + 1) % 64);
 		}
 		ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, map, &d));
@@ -222,8 +194,8 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 600)
 	EXPECT_EQ(VMMIG_ROLE_DESTINATION, self->res->stats.role);
 	EXPECT_EQ(sent, self->res->stats.pages);
 	EXPECT_EQ(zeros, self->res->stats.zero_pages);
-	EXPECT_EQ(SIZE_MAX, first_diff(self->src, self->dst, self->len))
-		TH_LOG("first differing page: %zu", first_diff(self->src, self->dst, self->len));
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(self->src, self->dst, self->len))
+		TH_LOG("first differing page: %zu", vt_first_diff(self->src, self->dst, self->len));
 	free(map);
 }
 
@@ -466,12 +438,12 @@ FIXTURE_SETUP(pair)
 	self->src = mmap(NULL, PAIR_PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(PAIR_PAGES * PG);
-	self->res = map_shared(sizeof(*self->res));
+	self->dst = vt_map_shared(PAIR_PAGES * PG);
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	for (i = 0; i < PAIR_PAGES; i++)
-		fill_page(self->src, i, 0);
+		vt_fill_page(self->src, i, 0);
 	memset(self->dst, 0xee, PAIR_PAGES * PG);
 	a = (struct vt_dest){ .mem = self->dst, .len = PAIR_PAGES * PG, .region = 1,
 			      .port = PAIR_PORT, .accept_ms = 20000, .res = self->res };
@@ -704,8 +676,8 @@ FIXTURE_SETUP(mixed)
 	self->src = mmap(NULL, MIXED_PAGES * PG, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(MIXED_PAGES * PG);
-	self->res = map_shared(sizeof(*self->res));
+	self->dst = vt_map_shared(MIXED_PAGES * PG);
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	for (i = 0; i < MIXED_PAGES; i++) {
@@ -758,7 +730,7 @@ TEST_F(mixed, random_pages_go_raw)
 	EXPECT_GT(st.comp_bytes_in * 3 / 4, st.comp_bytes_out);
 	EXPECT_EQ(MIXED_PAGES, self->res->stats.pages);
 	EXPECT_EQ(MIXED_PAGES / 4, self->res->stats.zero_pages);
-	EXPECT_EQ(SIZE_MAX, first_diff(self->src, self->dst, MIXED_PAGES * PG));
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(self->src, self->dst, MIXED_PAGES * PG));
 	TH_LOG("codec %u: %llu bytes in, %llu out (%.1f%%), %llu bytes on the wire",
 	       variant->compression, st.comp_bytes_in, st.comp_bytes_out,
 	       100.0 * st.comp_bytes_out / st.comp_bytes_in, st.bytes_wire);
@@ -777,8 +749,8 @@ TEST(unknown_region_id_refused)
 	ASSERT_EQ(0, vt_hosts_enable());
 	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
 	src = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	dst = map_shared(64 * PG);
-	res = map_shared(sizeof(*res));
+	dst = vt_map_shared(64 * PG);
+	res = vt_map_shared(sizeof(*res));
 	ASSERT_NE(MAP_FAILED, src);
 	ASSERT_NE(NULL, dst);
 	ASSERT_NE(NULL, res);

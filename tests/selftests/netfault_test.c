@@ -184,13 +184,6 @@ static long long hs_sum(const long long c[10])
 
 enum { HS_BROKEN = 7, HS_TIMEOUT_C = 8, HS_BUSY = 9 };
 
-static void *map_shared(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 static void fill_source(unsigned char *mem, size_t pages)
 {
 	size_t k;
@@ -288,9 +281,9 @@ FIXTURE_TEARDOWN(nf)
 TEST_F_TIMEOUT(nf, slow_loris, 300)
 {
 	static const unsigned char hdr[32] = { 0x56, 0x4d, 0x4d, 0x47, 1, VT_F_HELLO };
-	unsigned char *src = map_shared(LORIS_PAGES * PG), *dst = map_shared(LORIS_PAGES * PG);
-	unsigned char *dst2 = map_shared(LORIS_PAGES * PG);
-	struct dest_result *r = map_shared(sizeof(*r)), *r2 = map_shared(sizeof(*r2));
+	unsigned char *src = vt_map_shared(LORIS_PAGES * PG), *dst = vt_map_shared(LORIS_PAGES * PG);
+	unsigned char *dst2 = vt_map_shared(LORIS_PAGES * PG);
+	struct dest_result *r = vt_map_shared(sizeof(*r)), *r2 = vt_map_shared(sizeof(*r2));
 	double opened[LORIS], closed[LORIS], t0, next_byte, src_start = 0, *src_done;
 	int s[LORIS], i, open_now, peak_open = 0, sent = 0, at_once = 0, cut = 0, timed = 0;
 	long long c0[10], c1[10];
@@ -303,7 +296,7 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
 	ASSERT_NE(NULL, dst2);
 	ASSERT_NE(NULL, r);
 	ASSERT_NE(NULL, r2);
-	src_done = map_shared(sizeof(double));
+	src_done = vt_map_shared(sizeof(double));
 	ASSERT_NE(NULL, src_done);
 	fill_source(src, LORIS_PAGES);
 	memset(dst, FILL, LORIS_PAGES * PG);
@@ -445,8 +438,8 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
  */
 TEST_F_TIMEOUT(nf, connection_flood, 900)
 {
-	unsigned char *src = map_shared(LORIS_PAGES * PG), *dst = map_shared(LORIS_PAGES * PG);
-	struct dest_result *r = map_shared(sizeof(*r));
+	unsigned char *src = vt_map_shared(LORIS_PAGES * PG), *dst = vt_map_shared(LORIS_PAGES * PG);
+	struct dest_result *r = vt_map_shared(sizeof(*r));
 	unsigned long i, n = fz_iters(2000), connected = 0, failed = 0;
 	int ring[FLOOD_OPEN], w0, w, wpeak = 0, e, epeak = 0, k;
 	long slab0, slab1, avail0, avail1, slab_peak = 0;
@@ -574,10 +567,10 @@ struct mig {
 
 static int mig_start(struct mig *m, __u32 channels)
 {
-	m->src = map_shared(BIG_PAGES * PG);
+	m->src = vt_map_shared(BIG_PAGES * PG);
 	m->copy = malloc(BIG_PAGES * PG);
-	m->dst = map_shared(BIG_PAGES * PG);
-	m->r = map_shared(sizeof(*m->r));
+	m->dst = vt_map_shared(BIG_PAGES * PG);
+	m->r = vt_map_shared(sizeof(*m->r));
 	if (!m->src || !m->copy || !m->dst || !m->r)
 		return -ENOMEM;
 	fill_source(m->src, BIG_PAGES);
@@ -690,7 +683,7 @@ static void resetting_dest(__u16 port)
 /* The destination resets the connection (RST) in the middle of a round. */
 TEST_F_TIMEOUT(nf, reset_by_destination, 180)
 {
-	unsigned char *src = map_shared(BIG_PAGES * PG), *copy = malloc(BIG_PAGES * PG);
+	unsigned char *src = vt_map_shared(BIG_PAGES * PG), *copy = malloc(BIG_PAGES * PG);
 	struct mig m = { .src = src, .copy = copy };
 	pid_t pid;
 	int rc;
@@ -719,8 +712,8 @@ TEST_F_TIMEOUT(nf, reset_by_destination, 180)
 TEST_F_TIMEOUT(nf, reset_by_source, 120)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	unsigned char *dst = map_shared(LORIS_PAGES * PG + 2 * PG), page[PG];
-	struct dest_result *r = map_shared(sizeof(*r));
+	unsigned char *dst = vt_map_shared(LORIS_PAGES * PG + 2 * PG), page[PG];
+	struct dest_result *r = vt_map_shared(sizeof(*r));
 	struct {
 		struct vt_hdr h;
 		__u64 cookie;
@@ -791,7 +784,7 @@ static void on_alarm(int sig)
 TEST_F_TIMEOUT(nf, signal_mid_send, 120)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
-	unsigned char *src = map_shared(16 * PG);
+	unsigned char *src = vt_map_shared(16 * PG);
 	void *blob = calloc(1, VMMIG_MAX_BLOB);
 	struct vmmig_blob b = { .size = sizeof(b), .tag = 1,
 				.data = (unsigned long)blob, .length = VMMIG_MAX_BLOB };

@@ -39,24 +39,6 @@ static pid_t dest_start(struct vt_dest *d)
 	return vt_dest_start(d);
 }
 
-static void *map_shared(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Each page's content names its page and round, so a stale copy shows. */
-static void fill_page(unsigned char *mem, size_t page, unsigned int round)
-{
-	__u64 *w = (__u64 *)(mem + page * PG);
-	__u64 v = (page + 1) * 0x9e3779b97f4a7c15ULL ^ ((__u64)round << 56);
-	size_t i;
-
-	for (i = 0; i < PG / 8; i++)
-		w[i] = v + i;
-}
-
 static bool all_bytes(const unsigned char *p, int c, size_t len)
 {
 	size_t i;
@@ -65,16 +47,6 @@ static bool all_bytes(const unsigned char *p, int c, size_t len)
 		if (p[i] != c)
 			return false;
 	return true;
-}
-
-static size_t first_diff(const unsigned char *a, const unsigned char *b, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += PG)
-		if (memcmp(a + i, b + i, PG))
-			return i / PG;
-	return SIZE_MAX;
 }
 
 FIXTURE(mig) {
@@ -135,13 +107,13 @@ FIXTURE_SETUP(mig)
 	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
-	self->dst = map_shared(self->len);
+	self->dst = vt_map_shared(self->len);
 	ASSERT_NE(NULL, self->dst);
-	self->res = map_shared(sizeof(*self->res));
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(NULL, self->res);
 	for (i = 0; i < self->len / PG; i++)
 		if (i % 8)
-			fill_page(self->src, i, 0);
+			vt_fill_page(self->src, i, 0);
 	memset(self->dst, 0xee, self->len);
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);
@@ -212,7 +184,7 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 1800)
 		if (i % 16 == 1)
 			memset(self->src + i * PG, 0, PG);
 		else
-			fill_page(self->src, i, 1);
+			vt_fill_page(self->src, i, 1);
 		map[i / 64] |= 1UL << (i % 64);
 	}
 	ASSERT_EQ(0, vt_send_dirty(self->fd, 1, 0, npages, map, &d));
@@ -242,8 +214,8 @@ TEST_F_TIMEOUT(mig, rounds_then_equal, 1800)
 	EXPECT_EQ(1, self->res->blobs);
 	EXPECT_EQ(sent, self->res->stats.pages);
 	EXPECT_EQ(variant->psk ? VMMIG_AUTH_PSK : VMMIG_AUTH_NONE, self->res->stats.auth);
-	EXPECT_EQ(SIZE_MAX, first_diff(self->src, self->dst, self->len))
-		TH_LOG("first differing page: %zu", first_diff(self->src, self->dst, self->len));
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(self->src, self->dst, self->len))
+		TH_LOG("first differing page: %zu", vt_first_diff(self->src, self->dst, self->len));
 
 	close(self->fd);
 	self->fd = -1;
@@ -297,14 +269,14 @@ FIXTURE_SETUP(fault)
 	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	self->copy = malloc(self->len);
-	self->dst = map_shared(self->len);
-	self->res = map_shared(sizeof(*self->res));
+	self->dst = vt_map_shared(self->len);
+	self->res = vt_map_shared(sizeof(*self->res));
 	ASSERT_NE(MAP_FAILED, self->src);
 	ASSERT_NE(NULL, self->copy);
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->res);
 	for (i = 0; i < self->len / PG; i++)
-		fill_page(self->src, i, 0);
+		vt_fill_page(self->src, i, 0);
 	memcpy(self->copy, self->src, self->len);
 	self->fd = vt_open();
 	ASSERT_LE(0, self->fd);
@@ -491,8 +463,8 @@ TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
 	size_t len = 8 * MIB, npages = len / PG, i;
 	unsigned char *src = mmap(NULL, len, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	unsigned char *dst = map_shared(len);
-	struct vt_dest_result *res = map_shared(sizeof(*res));
+	unsigned char *dst = vt_map_shared(len);
+	struct vt_dest_result *res = vt_map_shared(sizeof(*res));
 	struct vt_dest a = {
 		.mem = dst, .len = len, .port = 6642, .psk = psk_a, .res = res,
 	};
@@ -504,7 +476,7 @@ TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
 	ASSERT_NE(NULL, dst);
 	ASSERT_NE(NULL, res);
 	for (i = 0; i < npages; i++)
-		fill_page(src, i, 0);
+		vt_fill_page(src, i, 0);
 	memset(dst, 0xee, len);
 	fd = vt_open();
 	ASSERT_LE(0, fd);
@@ -538,7 +510,7 @@ TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
 	EXPECT_EQ(0, res->accept_rc);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, res->end_type);
 	EXPECT_EQ(VMMIG_AUTH_PSK, res->stats.auth);
-	EXPECT_EQ(SIZE_MAX, first_diff(src, dst, len));
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(src, dst, len));
 	close(fd2);
 	close(fd);
 	EXPECT_EQ(0, vt_rdma_resources("qp"));

@@ -13,15 +13,47 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/vmmig.h>
+
+/* Memory both a test and its forked destination host see; NULL on failure. */
+static inline void *vt_map_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Each page's content names its page and round, so a stale copy shows. */
+static inline void vt_fill_page(unsigned char *mem, size_t page, unsigned int round)
+{
+	__u64 *w = (__u64 *)(mem + page * VMMIG_PAGE_SIZE);
+	__u64 v = (page + 1) * 0x9e3779b97f4a7c15ULL ^ ((__u64)round << 56);
+	size_t i;
+
+	for (i = 0; i < VMMIG_PAGE_SIZE / 8; i++)
+		w[i] = v + i;
+}
+
+/* The first page where @a and @b differ, SIZE_MAX if none. */
+static inline size_t vt_first_diff(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += VMMIG_PAGE_SIZE)
+		if (memcmp(a + i, b + i, VMMIG_PAGE_SIZE))
+			return i / VMMIG_PAGE_SIZE;
+	return SIZE_MAX;
+}
 
 /* Host A (source) and host B (destination). */
 #define VT_NS_A		"vmmig-a"
