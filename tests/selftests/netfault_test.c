@@ -281,7 +281,8 @@ FIXTURE_TEARDOWN(nf)
 TEST_F_TIMEOUT(nf, slow_loris, 300)
 {
 	static const unsigned char hdr[32] = { 0x56, 0x4d, 0x4d, 0x47, 1, VT_F_HELLO };
-	unsigned char *src = vt_map_shared(LORIS_PAGES * PG), *dst = vt_map_shared(LORIS_PAGES * PG);
+	unsigned char *src = vt_map_shared(LORIS_PAGES * PG);
+	unsigned char *dst = vt_map_shared(LORIS_PAGES * PG);
 	unsigned char *dst2 = vt_map_shared(LORIS_PAGES * PG);
 	struct dest_result *r = vt_map_shared(sizeof(*r)), *r2 = vt_map_shared(sizeof(*r2));
 	double opened[LORIS], closed[LORIS], t0, next_byte, src_start = 0, *src_done;
@@ -438,7 +439,8 @@ TEST_F_TIMEOUT(nf, slow_loris, 300)
  */
 TEST_F_TIMEOUT(nf, connection_flood, 900)
 {
-	unsigned char *src = vt_map_shared(LORIS_PAGES * PG), *dst = vt_map_shared(LORIS_PAGES * PG);
+	unsigned char *src = vt_map_shared(LORIS_PAGES * PG);
+	unsigned char *dst = vt_map_shared(LORIS_PAGES * PG);
 	struct dest_result *r = vt_map_shared(sizeof(*r));
 	unsigned long i, n = fz_iters(2000), connected = 0, failed = 0;
 	int ring[FLOOD_OPEN], w0, w, wpeak = 0, e, epeak = 0, k;
