@@ -21,10 +21,36 @@
 #define VMMIG_MAX_QUEUED_BLOB_BYTES	(4 * VMMIG_MAX_BLOB)
 
 /*
- * A destination page the source sent as zero. One that is zero already
- * (every page of a fresh guest in the first round) is only read: clearing
- * it would dirty it for nothing; in a FRESH region one the session has not
- * written is not even read.
+ * Pin what of pages [@page, @page + @n) of @mem this frame touches: all but
+ * the ones it places as zero (bit i of @zero) where a FRESH region knows
+ * they are zero already. A page never touched stays unpinned, unfaulted.
+ */
+static int vmmig_rx_pin(struct vmmig_channel *ch, struct vmmig_mem *mem, u64 page,
+			unsigned int n, u64 zero)
+{
+	unsigned int i, j;
+	bool skip;
+	int ret;
+
+	for (i = 0; i < n; i = j) {
+		skip = zero & BIT_ULL(i) && vmmig_mem_known_zero(mem, page + i);
+		for (j = i + 1; j < n; j++)
+			if (skip != (zero & BIT_ULL(j) && vmmig_mem_known_zero(mem, page + j)))
+				break;
+		if (skip)
+			continue;
+		ret = vmmig_mem_pin(ch->sess, mem, page + i, j - i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A destination page the source sent as zero, pinned by vmmig_rx_pin().
+ * One that is zero already (every page of a fresh guest in the first
+ * round) is only read: clearing it would dirty it for nothing; in a FRESH
+ * region one the session has not written is not even read.
  */
 static void vmmig_place_zero(struct vmmig_mem *mem, u64 page)
 {
@@ -51,6 +77,7 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 	struct vmmig_comp_ctx *ctx = ch->comp;
 	struct vmmig_comp_reader r;
 	unsigned int i, zero = 0;
+	u64 zero_map = 0;
 	int ret;
 
 	if (!ctx)
@@ -61,6 +88,13 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 	if (ret)
 		return ret;
 	ret = vmmig_comp_reader_init(&r, ctx->buf, f->len, f->count);
+	if (ret)
+		return -EBADMSG;
+	for (i = 0; i < f->count; i++)
+		zero_map |= (u64)!vmmig_comp_frame_entry(r.table, i) << i;
+	ret = vmmig_rx_pin(ch, mem, f->page, f->count, zero_map);
+	if (ret)
+		return ret;
 	for (i = 0; !ret && i < f->count; i++) {
 		u64 page = f->page + i;
 		bool is_zero = !vmmig_comp_frame_entry(r.table, i);
@@ -107,6 +141,9 @@ static int vmmig_rx_sparse(struct vmmig_channel *ch, const struct vmmig_frame *f
 	    f->len != VMMIG_SPARSE_MAP_LEN + (f->count - hweight64(map)) * PAGE_SIZE)
 		return -EBADMSG;
 
+	ret = vmmig_rx_pin(ch, mem, f->page, f->count, map);
+	if (ret)
+		return ret;
 	for (i = 0; i < f->count; i++)
 		if (!(map & BIT_ULL(i)))
 			data[nz++] = mem->pages[f->page + i];
@@ -138,18 +175,22 @@ static int vmmig_rx_pages(struct vmmig_channel *ch, const struct vmmig_frame *f)
 		return -EBADMSG;	/* would break the ordering rule */
 
 	if (f->type == VMMIG_FRAME_ZERO) {
-		if (ch->placed)	/* written from the zero page by RDMA WRITE */
+		if (ch->placed) {	/* written from the zero page by RDMA WRITE */
 			vmmig_mem_mark(mem, f->page, f->count, false);
-		else
-			for (i = 0; i < f->count; i++)
+		} else {
+			ret = vmmig_rx_pin(ch, mem, f->page, f->count, U64_MAX);
+			for (i = 0; !ret && i < f->count; i++)
 				vmmig_place_zero(mem, f->page + i);
-		atomic64_add(f->count, &s->zero_pages);
+		}
+		if (!ret)
+			atomic64_add(f->count, &s->zero_pages);
 	} else if (f->type == VMMIG_FRAME_COMP) {
 		ret = vmmig_rx_comp(ch, f, mem);
 	} else if (f->type == VMMIG_FRAME_SPARSE) {
 		ret = vmmig_rx_sparse(ch, f, mem);
 	} else {
-		ret = ch->ops->recv_pages(ch, &mem->pages[f->page], f->count);
+		ret = vmmig_rx_pin(ch, mem, f->page, f->count, 0) ?:
+		      ch->ops->recv_pages(ch, &mem->pages[f->page], f->count);
 		vmmig_mem_mark(mem, f->page, f->count, true);
 	}
 	if (ret)

@@ -25,8 +25,13 @@ unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch)
 
 static bool vmmig_page_is_zero(struct page *page)
 {
-	void *addr = kmap_local_page(page);
-	bool zero = vmmig_mem_page_zero(addr);
+	void *addr;
+	bool zero;
+
+	if (is_zero_page(page))	/* never touched: read through the zero page */
+		return true;
+	addr = kmap_local_page(page);
+	zero = vmmig_mem_page_zero(addr);
 
 	kunmap_local(addr);
 	return zero;
@@ -36,7 +41,8 @@ static bool vmmig_page_is_zero(struct page *page)
  * A transport that places pages itself (RDMA WRITE) writes zero runs as well
  * (from the zero page), so that no CPU write on the destination can land
  * after a newer WRITE of the same page: one ZERO or PAGES frame per run of
- * @map (bit i: page @page + i is zero), each with its writes.
+ * @map (bit i: page @page + i is zero), each with its writes. The HCA reads
+ * the data pages after the call returns: they stay pinned (region.c).
  */
 static int vmmig_send_placed(struct vmmig_channel *ch, struct vmmig_mem *mem,
 			     u64 page, unsigned int n, u64 map)
@@ -54,6 +60,9 @@ static int vmmig_send_placed(struct vmmig_channel *ch, struct vmmig_mem *mem,
 		f.page = page + i;
 		f.count = j - i;
 		f.len = zero ? 0 : f.count * PAGE_SIZE;
+		ret = zero ? 0 : vmmig_mem_pin(ch->sess, mem, f.page, f.count);
+		if (ret)
+			return ret;
 
 		mutex_lock(&ch->tx_lock);
 		ret = vmmig_send_frame(ch, &f, NULL, true);
@@ -68,12 +77,13 @@ static int vmmig_send_placed(struct vmmig_channel *ch, struct vmmig_mem *mem,
 }
 
 /*
- * Send pages [@page, @page + @n) of @mem. Over a byte stream, one frame:
- * ZERO if they are all zero, PAGES if none is, else SPARSE (the zero map,
- * then the others). The data pages are spliced, not copied.
+ * Send pages [@page, @page + @n) of @mem, pinned in @run. Over a byte
+ * stream, one frame: ZERO if they are all zero, PAGES if none is, else
+ * SPARSE (the zero map, then the others). The data pages are spliced, not
+ * copied: the socket takes its own references.
  */
 static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
-			    u64 page, unsigned int n)
+			    u64 page, unsigned int n, struct page **run)
 {
 	struct vmmig_frame f = { .region = mem->id, .page = page, .count = n };
 	struct page *data[VMMIG_RUN_PAGES];
@@ -85,10 +95,10 @@ static int vmmig_send_plain(struct vmmig_channel *ch, struct vmmig_mem *mem,
 
 	BUILD_BUG_ON(VMMIG_RUN_PAGES > 64);
 	for (i = 0; i < n; i++) {
-		if (vmmig_page_is_zero(mem->pages[page + i]))
+		if (vmmig_page_is_zero(run[i]))
 			map |= BIT_ULL(i);
 		else
-			data[nz++] = mem->pages[page + i];
+			data[nz++] = run[i];
 	}
 
 	if (ch->placed) {
@@ -131,11 +141,12 @@ static void vmmig_comp_account(struct vmmig_session *s, unsigned int comp,
 }
 
 /*
- * Send pages [@page, @page + @n) of @mem as one COMP frame, compressed page
- * by page; or, when the frame does not pay (compress.h), the plain way.
+ * Send pages [@page, @page + @n) of @mem, pinned in @run, as one COMP
+ * frame, compressed page by page; or, when the frame does not pay
+ * (compress.h), the plain way.
  */
 static int vmmig_send_comp(struct vmmig_channel *ch, struct vmmig_mem *mem,
-			   u64 page, unsigned int n)
+			   u64 page, unsigned int n, struct page **run)
 {
 	struct vmmig_frame f = { .type = VMMIG_FRAME_COMP, .region = mem->id,
 				 .page = page, .count = n };
@@ -147,8 +158,14 @@ static int vmmig_send_comp(struct vmmig_channel *ch, struct vmmig_mem *mem,
 
 	vmmig_comp_writer_init(&w, ch->comp);
 	for (i = 0; i < n && ret >= 0; i++) {
-		void *addr = kmap_local_page(mem->pages[page + i]);
+		void *addr;
 
+		if (is_zero_page(run[i])) {
+			ret = vmmig_comp_writer_add_zero(&w);
+			zero++;
+			continue;
+		}
+		addr = kmap_local_page(run[i]);
 		if (vmmig_mem_page_zero(addr)) {
 			ret = vmmig_comp_writer_add_zero(&w);
 			zero++;
@@ -165,7 +182,7 @@ static int vmmig_send_comp(struct vmmig_channel *ch, struct vmmig_mem *mem,
 	if (!f.len) {
 		/* Zero-copy beats a copy that saves too little. */
 		vmmig_comp_account(s, 0, n - zero, (size_t)(n - zero) * PAGE_SIZE);
-		return vmmig_send_plain(ch, mem, page, n);
+		return vmmig_send_plain(ch, mem, page, n, run);
 	}
 	mutex_lock(&ch->tx_lock);
 	ret = vmmig_send_frame(ch, &f, payload, true);
@@ -181,7 +198,16 @@ static int vmmig_send_comp(struct vmmig_channel *ch, struct vmmig_mem *mem,
 static int vmmig_send_run(struct vmmig_channel *ch, struct vmmig_mem *mem,
 			  u64 page, unsigned int n)
 {
-	return ch->comp ? vmmig_send_comp(ch, mem, page, n) : vmmig_send_plain(ch, mem, page, n);
+	struct page *run[VMMIG_RUN_PAGES];
+	int ret;
+
+	ret = vmmig_mem_pin_run(ch->sess, mem, page, n, run);
+	if (ret)
+		return ret;
+	ret = ch->comp ? vmmig_send_comp(ch, mem, page, n, run) :
+			 vmmig_send_plain(ch, mem, page, n, run);
+	unpin_user_pages(run, n);
+	return ret;
 }
 
 void vmmig_tx_work(struct work_struct *work)

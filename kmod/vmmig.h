@@ -117,13 +117,13 @@ static inline struct vmmig_rdma_listener *vmmig_rdma_listen(struct net *net, u16
 static inline void vmmig_rdma_listen_stop(struct vmmig_rdma_listener *rl) {}
 #endif
 
-/* A registered guest RAM region, its pages pinned. */
+/* A registered guest RAM region. */
 struct vmmig_mem {
 	u32 id;
 	u64 uaddr;
 	u64 gpa;
 	unsigned long npages;
-	struct page **pages;
+	struct page **pages;	/* NULL: not pinned (yet); see region.c */
 	/*
 	 * Destination, VMMIG_REGION_FRESH: bit i set if page i may hold data
 	 * (this session placed some there), clear if it is zero. NULL: every
@@ -292,6 +292,9 @@ int vmmig_recv_frame(struct vmmig_channel *ch, struct vmmig_frame *f);
 int vmmig_mem_add(struct vmmig_session *s, const struct vmmig_region *r);
 void vmmig_mem_release_all(struct vmmig_session *s);
 struct vmmig_mem *vmmig_mem_find(struct vmmig_session *s, u32 id);
+int vmmig_mem_pin(struct vmmig_session *s, struct vmmig_mem *m, u64 page, unsigned long n);
+int vmmig_mem_pin_run(struct vmmig_session *s, struct vmmig_mem *m, u64 page,
+		      unsigned int n, struct page **pages);
 
 /*
  * Destination bookkeeping of a FRESH region. A bitmap word covers whole

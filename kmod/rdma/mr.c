@@ -74,9 +74,17 @@ static int vmmig_rdma_reg_mr(struct vmmig_channel *ch, struct vmmig_mem *mem,
 	for_each_sg(m->sgt.sgl, sg, pages, i) {
 		u64 q = first + i;
 		u64 k = k0 + q / VMMIG_RUN_PAGES * ch->sess->nch;
+		u64 page = k * VMMIG_RUN_PAGES + q % VMMIG_RUN_PAGES;
 
-		sg_set_page(sg, mem->pages[k * VMMIG_RUN_PAGES + q % VMMIG_RUN_PAGES],
-			    PAGE_SIZE, 0);
+		/* The HCA writes any page of the share: all of it is pinned. */
+		if (!i || !(q % VMMIG_RUN_PAGES)) {
+			ret = vmmig_mem_pin(ch->sess, mem, page,
+					    min_t(u64, VMMIG_RUN_PAGES - q % VMMIG_RUN_PAGES,
+						  mem->npages - page));
+			if (ret)
+				return ret;
+		}
+		sg_set_page(sg, mem->pages[page], PAGE_SIZE, 0);
 	}
 	m->nents = ib_dma_map_sg(dev, m->sgt.sgl, pages, DMA_FROM_DEVICE);
 	if (!m->nents)

@@ -150,7 +150,7 @@ static inline int bench_source_open(void *mem, size_t len, const char **what)
 
 /*
  * The start of a destination process, forked before the source memory
- * exists: a fork after the source pages are pinned would copy them all
+ * exists: a fork after source pages are pinned would copy them all
  * (pinned anonymous pages are not shared copy-on-write), and the test
  * kernel has no madvise(MADV_DONTFORK). It dies with the bench and moves
  * into host @ns (NULL: stays); exit 10 if it cannot.

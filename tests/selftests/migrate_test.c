@@ -249,6 +249,14 @@ TEST_F(ioc, region_checks)
 	ASSERT_NE(MAP_FAILED, hole);
 	munmap(hole, 4 * PG);
 	EXPECT_EQ(-EFAULT, add_region(self->fd, 1, hole, 4 * PG, 0));
+	/* Pages are pinned later, but what could not be is refused now. */
+	hole = mmap(NULL, 8 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	EXPECT_EQ(-EFAULT, add_region(self->fd, 1, hole, 8 * PG, 0));
+	ASSERT_EQ(0, mprotect(hole, 8 * PG, PROT_READ | PROT_WRITE));
+	munmap((char *)hole + 4 * PG, 4 * PG);	/* runs off its mapping's end */
+	EXPECT_EQ(-EFAULT, add_region(self->fd, 1, hole, 8 * PG, 0));
+	munmap(hole, 4 * PG);
 
 	r.flags = VMMIG_REGION_FRESH << 1;
 	EXPECT_EQ(-EINVAL, vt_ioctl(self->fd, VMMIG_IOC_ADD_REGION, &r));
@@ -734,6 +742,126 @@ TEST_F(mixed, random_pages_go_raw)
 	TH_LOG("codec %u: %llu bytes in, %llu out (%.1f%%), %llu bytes on the wire",
 	       variant->compression, st.comp_bytes_in, st.comp_bytes_out,
 	       100.0 * st.comp_bytes_out / st.comp_bytes_in, st.bytes_wire);
+}
+
+/*
+ * Pages are pinned as they move, not at ADD_REGION: a guest page never
+ * touched goes as a zero page read through the shared zero page (the
+ * source's anonymous memory does not grow), and a FRESH destination never
+ * faults in a page that only ever received zero. Pinning whole regions
+ * made both sides resident in full.
+ */
+FIXTURE(lazy) {
+	unsigned char *src;
+	unsigned char *dst;
+	struct vt_dest_result *res;
+};
+
+FIXTURE_VARIANT(lazy) {
+	__u32 compression;
+	__u16 port;
+};
+
+FIXTURE_VARIANT_ADD(lazy, none) { .port = 6614 };
+FIXTURE_VARIANT_ADD(lazy, lz4) { .compression = VMMIG_COMP_LZ4, .port = 6615 };
+
+#define LAZY_PAGES	16384UL	/* 64 MiB, one page in 64 written */
+
+FIXTURE_SETUP(lazy)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_A));
+	self->src = mmap(NULL, LAZY_PAGES * PG, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = vt_map_shared(LAZY_PAGES * PG);	/* not touched: FRESH */
+	self->res = vt_map_shared(sizeof(*self->res));
+	ASSERT_NE(NULL, self->dst);
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < LAZY_PAGES; i += 64)
+		vt_fill_page(self->src, i, 0);
+}
+
+FIXTURE_TEARDOWN(lazy)
+{
+	munmap(self->src, LAZY_PAGES * PG);
+	munmap(self->dst, LAZY_PAGES * PG);
+	munmap(self->res, sizeof(*self->res));
+	vt_netns_teardown();
+}
+
+/* This process's resident anonymous memory, in pages. */
+static long rss_anon_pages(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb / 4;
+}
+
+static size_t resident_pages(void *addr, size_t npages)
+{
+	unsigned char *vec = malloc(npages);
+	size_t i, n = 0;
+
+	if (!vec || mincore(addr, npages * PG, vec)) {
+		free(vec);
+		return SIZE_MAX;
+	}
+	for (i = 0; i < npages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
+}
+
+TEST_F(lazy, untouched_pages_stay_unfaulted)
+{
+	struct vt_dest a = { .mem = self->dst, .len = LAZY_PAGES * PG, .region = 1,
+			     .port = variant->port, .accept_ms = 20000, .res = self->res,
+			     .region_flags = VMMIG_REGION_FRESH };
+	long rss0, rss1;
+	size_t dst_resident;
+	struct vmmig_stats st;
+	pid_t pid;
+	int fd;
+
+	pid = dest_start(&a);
+	ASSERT_LE(0, pid);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	rss0 = rss_anon_pages();
+	ASSERT_LT(0, rss0);
+	ASSERT_EQ(0, vt_add_region(fd, 1, self->src, LAZY_PAGES * PG, 0x100000));
+	ASSERT_EQ(0, vt_connect_comp_retry(fd, NULL, variant->port, 2,
+					   variant->compression, 200));
+	ASSERT_EQ(0, vt_send_dirty(fd, 1, 0, LAZY_PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
+	rss1 = rss_anon_pages();
+	ASSERT_EQ(0, vt_stats(fd, &st));
+	close(fd);
+	ASSERT_EQ(0, vt_wait_exit(pid));
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(LAZY_PAGES, st.pages);
+	EXPECT_EQ(LAZY_PAGES - LAZY_PAGES / 64, st.zero_pages);
+
+	/* Before anything reads the destination's memory (a read faults it in). */
+	dst_resident = resident_pages(self->dst, LAZY_PAGES);
+	TH_LOG("source: %ld anonymous pages faulted in; destination: %zu of %lu resident",
+	       rss1 - rss0, dst_resident, LAZY_PAGES);
+	EXPECT_GT(LAZY_PAGES / 16, rss1 - rss0);
+	EXPECT_GE(LAZY_PAGES / 16, dst_resident);
+	EXPECT_LE(LAZY_PAGES / 64, dst_resident);
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(self->src, self->dst, LAZY_PAGES * PG));
 }
 
 /* A destination without the source's region id refuses it in the handshake. */

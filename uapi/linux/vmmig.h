@@ -34,13 +34,16 @@
  *
  * VMMIG_IOC_ADD_REGION (struct vmmig_region, NEW state, both sides)
  *	Registers guest RAM: @length bytes at @uaddr, guest-physical @gpa,
- *	named @id. The pages are pinned for the life of the session and
- *	charged to RLIMIT_MEMLOCK. Both sides register the same ids with the
- *	same lengths before CONNECT/ACCEPT; the handshake compares them.
+ *	named @id. The whole region is charged to RLIMIT_MEMLOCK now; its
+ *	pages are pinned as the session first moves them (a page never
+ *	touched and sent as zero is not faulted in) and until it ends.
+ *	Both sides register the same ids with the same lengths before
+ *	CONNECT/ACCEPT; the handshake compares them.
  *	-EINVAL: unaligned or zero @uaddr/@length/@gpa, or longer than
  *	VMMIG_MAX_REGION_BYTES; -EEXIST: @id already used, or the range
  *	overlaps another region's (in the process or in guest-physical
- *	space); -ENOSPC: more than VMMIG_MAX_REGIONS; -EFAULT: not mapped;
+ *	space); -ENOSPC: more than VMMIG_MAX_REGIONS; -EFAULT: not mapped,
+ *	or a mapping whose pages cannot be pinned for writing;
  *	-ENOMEM: RLIMIT_MEMLOCK. @flags: VMMIG_REGION_FRESH (below).
  *
  * VMMIG_IOC_CONNECT (struct vmmig_connect, NEW state, source)

@@ -890,7 +890,7 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 	struct ctl_running running;
 	struct ctl_ready ready;
 	struct vml_addr data;
-	u64 t_pinned, t_ready;
+	u64 t_regions, t_ready;
 	char where[64];
 	int ret;
 
@@ -923,10 +923,7 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 	ret = mv_hello(&m);
 	if (ret)
 		goto fail;
-	/*
-	 * Pinning the regions faults in every page not touched yet: do it
-	 * while the destination builds its VM and pins its own.
-	 */
+	/* Registered while the destination builds its VM. */
 	ret = vml_open(&m.s);
 	if (!ret)
 		ret = vml_add_region(&m.s, VMM_REGION_RAM, vm->ram, vm->ram_bytes, 0, 0);
@@ -937,7 +934,7 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 		ret = mv_fail(&m, ret, "%s", m.s.err);
 		goto fail;
 	}
-	t_pinned = now_ns();
+	t_regions = now_ns();
 	ret = mv_expect(&m, CTL_READY, &ready, sizeof(ready), 30000, "it is ready");
 	if (ret)
 		goto fail;
@@ -950,8 +947,8 @@ int migrate_move(struct vm *vm, const struct move_opts *o, const struct mig_sink
 	ret = mv_connect(&m, &data);
 	if (ret)
 		goto fail;
-	vmm_log("set up in %llu ms: regions pinned after %llu ms, destination ready after %llu ms",
-		(now_ns() - m.start_ns) / 1000000, (t_pinned - m.start_ns) / 1000000,
+	vmm_log("set up in %llu ms: regions added after %llu ms, destination ready after %llu ms",
+		(now_ns() - m.start_ns) / 1000000, (t_regions - m.start_ns) / 1000000,
 		(t_ready - m.start_ns) / 1000000);
 	m.pace_start_ns = now_ns();
 	m.rate_ns = m.pace_start_ns;
