@@ -580,7 +580,7 @@ static int vmmig_listener_thread(void *data)
 			continue;
 		ch = (struct vmmig_channel){ .sock = sock, .ops = &vmmig_tcp_ops };
 		if (vmmig_listen_allowed(l, sock, &peer)) {
-			vmmig_tcp_set_dead_peer_timeouts(sock);
+			vmmig_tcp_sock_setup(sock);
 			if (vmmig_listen_incoming(l, &ch, &peer))
 				continue;
 		}

@@ -88,7 +88,7 @@ struct vmmig_transport_ops {
 };
 
 extern const struct vmmig_transport_ops vmmig_tcp_ops;
-void vmmig_tcp_set_dead_peer_timeouts(struct socket *sock);
+void vmmig_tcp_sock_setup(struct socket *sock);
 
 /*
  * RDMA (kmod/rdma/): built when the kernel has rdma_cm. Without it the
