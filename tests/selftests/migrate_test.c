@@ -623,6 +623,37 @@ TEST_F(pair, destination_killed)
 	EXPECT_EQ(-rc, st.error);
 }
 
+/*
+ * Source pages are pinned only as they are sent: memory that stopped being
+ * readable after ADD_REGION fails the send with EFAULT and aborts the
+ * session. It is not taken for a page the guest never touched (a zero page).
+ */
+static void unreadable_source_fails(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(pair) *self)
+{
+	struct vmmig_stats st;
+
+	EXPECT_EQ(-EFAULT, vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
+	EXPECT_EQ(EFAULT, st.error);
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
+}
+
+TEST_F(pair, protected_source_page_fails_the_send)
+{
+	ASSERT_EQ(0, mprotect(self->src + 64 * PG, PG, PROT_NONE));
+	unreadable_source_fails(_metadata, self);
+}
+
+TEST_F(pair, unmapped_source_page_fails_the_send)
+{
+	ASSERT_EQ(0, munmap(self->src + 130 * PG, PG));
+	unreadable_source_fails(_metadata, self);
+}
+
 /* Words from a small vocabulary: compresses the way text and code do. */
 static void fill_text(unsigned char *p, unsigned int seed)
 {
