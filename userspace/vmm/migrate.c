@@ -41,12 +41,11 @@
 #define MIG_MEASURE_PAGES	16
 #define MIG_SMALL_FINAL_PAGES	64
 /*
- * Clean pages sent to join two runs of dirty ones: at most a word's worth,
- * at least a few, as the cost of a run measured in one round says little
- * about the next where the CPUs are shared.
+ * Clean pages sent to join two runs of dirty ones: at most a word's worth;
+ * a few before a dirty round has measured what a run costs.
  */
 #define MIG_FILL_GAP_MAX	(BITS_PER_LONG - 2)
-#define MIG_FILL_GAP_MIN	8
+#define MIG_FILL_GAP_FIRST	8
 #define MIG_THROTTLE_FIRST	20
 #define MIG_THROTTLE_STEP	10
 #define MIG_THROTTLE_MAX	99
@@ -343,14 +342,13 @@ static int mv_send(struct mover *m, u32 id, u64 npages, const unsigned long *map
 
 /*
  * Clean pages are sent to join runs only where a run costs more than its
- * pages. On a link paced by --max-bandwidth every page costs its share of
- * the rate, so the measure alone decides there (it is 0 unless runs are
- * dear); elsewhere a few pages at least, as one round's measure of a run
- * says little about the next where the CPUs are shared.
+ * pages: the measure decides. Before it, a few on an unpaced link; none on
+ * one paced by --max-bandwidth, where every page costs its share of the
+ * rate.
  */
-static unsigned int mv_fill_gap_min(const struct mover *m)
+static unsigned int mv_fill_gap_first(const struct mover *m)
 {
-	return m->o->max_bandwidth ? 0 : MIG_FILL_GAP_MIN;
+	return m->o->max_bandwidth ? 0 : MIG_FILL_GAP_FIRST;
 }
 
 /*
@@ -381,8 +379,7 @@ static void mv_measure(struct mover *m, u64 t0)
 			 (cost - m->round_pages * m->page_ns) / m->round_runs : 0;
 		m->run_ns = run_ns > m->run_ns / 2 ? run_ns : m->run_ns / 2;
 		gap = m->run_ns / m->page_ns;
-		m->fill_gap = gap > MIG_FILL_GAP_MAX ? MIG_FILL_GAP_MAX :
-			      gap < mv_fill_gap_min(m) ? mv_fill_gap_min(m) : gap;
+		m->fill_gap = gap > MIG_FILL_GAP_MAX ? MIG_FILL_GAP_MAX : gap;
 		m->measured_dirty = true;
 	} else if (!m->round && m->round_nonzero >= 64) {
 		m->ns_per_page = dt / m->round_nonzero;
@@ -563,7 +560,7 @@ static int mv_precopy(struct mover *m)
 	vmm_log("round 0: %llu pages (%llu not zero) in %llu ms (sync %llu ms)", m->round_pages,
 		m->round_nonzero, (now_ns() - t0) / 1000000, m->sync_ns / 1000000);
 	mv_measure(m, t0);
-	m->fill_gap = mv_fill_gap_min(m);
+	m->fill_gap = mv_fill_gap_first(m);
 
 	t_prev = now_ns();
 	for (m->round = 1;; m->round++) {
@@ -857,7 +854,7 @@ static void mv_summary(struct mover *m, const struct ctl_running *running)
 	gap_ns = now_ns() - gap_ns;
 	n = snprintf(buf, sizeof(buf), "summary to=%s total_ms=%llu downtime_us=%lld",
 		     vml_format_addr(&m->to, where, sizeof(where)),
-		     (now_ns() - m->start_ns) / 1000000, downtime_us);
+		     (m->running_ns - m->start_ns) / 1000000, downtime_us);
 	n += snprintf(buf + n, sizeof(buf) - n, " guest_gap_us=%lld rounds=%u final_pages=%llu",
 		      gap.reported ? (s64)gap.gap_us : -1LL, m->round, m->final_pages);
 	n += snprintf(buf + n, sizeof(buf) - n, " pages=%llu zero_pages=%llu bytes_wire=%llu",
