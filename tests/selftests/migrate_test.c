@@ -628,30 +628,30 @@ TEST_F(pair, destination_killed)
  * readable after ADD_REGION fails the send with EFAULT and aborts the
  * session. It is not taken for a page the guest never touched (a zero page).
  */
-static void unreadable_source_fails(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(pair) *self)
+static void unreadable_source_fails(struct __test_metadata *_metadata, int fd,
+				    pid_t *dest, const struct vt_dest_result *res)
 {
 	struct vmmig_stats st;
 
-	EXPECT_EQ(-EFAULT, vt_send_dirty(self->fd, 1, 0, PAIR_PAGES, NULL, NULL));
-	ASSERT_EQ(0, vt_stats(self->fd, &st));
+	EXPECT_EQ(-EFAULT, vt_send_dirty(fd, 1, 0, PAIR_PAGES, NULL, NULL));
+	ASSERT_EQ(0, vt_stats(fd, &st));
 	EXPECT_EQ(VMMIG_STATE_ABORTED, st.state);
 	EXPECT_EQ(EFAULT, st.error);
-	ASSERT_EQ(0, vt_wait_exit(self->pid));
-	self->pid = 0;
-	EXPECT_EQ(VMMIG_EVENT_ABORTED, self->res->end_type);
+	ASSERT_EQ(0, vt_wait_exit(*dest));
+	*dest = 0;
+	EXPECT_EQ(VMMIG_EVENT_ABORTED, res->end_type);
 }
 
 TEST_F(pair, protected_source_page_fails_the_send)
 {
 	ASSERT_EQ(0, mprotect(self->src + 64 * PG, PG, PROT_NONE));
-	unreadable_source_fails(_metadata, self);
+	unreadable_source_fails(_metadata, self->fd, &self->pid, self->res);
 }
 
 TEST_F(pair, unmapped_source_page_fails_the_send)
 {
 	ASSERT_EQ(0, munmap(self->src + 130 * PG, PG));
-	unreadable_source_fails(_metadata, self);
+	unreadable_source_fails(_metadata, self->fd, &self->pid, self->res);
 }
 
 /* Words from a small vocabulary: compresses the way text and code do. */
@@ -736,26 +736,33 @@ FIXTURE_TEARDOWN(mixed)
 	vt_netns_teardown();
 }
 
+/* All @npages of @src to destination @a in one round, FINISH; the source's stats. */
+static void move_all(struct __test_metadata *_metadata, struct vt_dest *a,
+		     unsigned char *src, size_t npages, __u32 compression,
+		     struct vmmig_stats *st)
+{
+	pid_t pid = dest_start(a);
+	int fd;
+
+	ASSERT_LE(0, pid);
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, src, npages * PG, 0x100000));
+	ASSERT_EQ(0, vt_connect_comp_retry(fd, NULL, a->port, 2, compression, 200));
+	ASSERT_EQ(0, vt_send_dirty(fd, 1, 0, npages, NULL, NULL));
+	ASSERT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, vt_stats(fd, st));
+	close(fd);
+	ASSERT_EQ(0, vt_wait_exit(pid));
+}
+
 TEST_F(mixed, random_pages_go_raw)
 {
 	struct vt_dest a = { .mem = self->dst, .len = MIXED_PAGES * PG, .region = 1,
 			     .port = variant->port, .accept_ms = 20000, .res = self->res };
 	struct vmmig_stats st;
-	pid_t pid;
-	int fd;
 
-	pid = dest_start(&a);
-	ASSERT_LE(0, pid);
-	fd = vt_open();
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vt_add_region(fd, 1, self->src, MIXED_PAGES * PG, 0x100000));
-	ASSERT_EQ(0, vt_connect_comp_retry(fd, NULL, variant->port, 2,
-					   variant->compression, 200));
-	ASSERT_EQ(0, vt_send_dirty(fd, 1, 0, MIXED_PAGES, NULL, NULL));
-	ASSERT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
-	ASSERT_EQ(0, vt_stats(fd, &st));
-	close(fd);
-	ASSERT_EQ(0, vt_wait_exit(pid));
+	move_all(_metadata, &a, self->src, MIXED_PAGES, variant->compression, &st);
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type)
 		TH_LOG("destination: event %u, error %d, wait %d", self->res->end_type,
 		       self->res->end_error, self->res->wait_rc);
@@ -860,27 +867,13 @@ TEST_F(lazy, untouched_pages_stay_unfaulted)
 	struct vt_dest a = { .mem = self->dst, .len = LAZY_PAGES * PG, .region = 1,
 			     .port = variant->port, .accept_ms = 20000, .res = self->res,
 			     .region_flags = VMMIG_REGION_FRESH };
-	long rss0, rss1;
+	long rss0 = rss_anon_pages(), rss1;
 	size_t dst_resident;
 	struct vmmig_stats st;
-	pid_t pid;
-	int fd;
 
-	pid = dest_start(&a);
-	ASSERT_LE(0, pid);
-	fd = vt_open();
-	ASSERT_LE(0, fd);
-	rss0 = rss_anon_pages();
 	ASSERT_LT(0, rss0);
-	ASSERT_EQ(0, vt_add_region(fd, 1, self->src, LAZY_PAGES * PG, 0x100000));
-	ASSERT_EQ(0, vt_connect_comp_retry(fd, NULL, variant->port, 2,
-					   variant->compression, 200));
-	ASSERT_EQ(0, vt_send_dirty(fd, 1, 0, LAZY_PAGES, NULL, NULL));
-	ASSERT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
+	move_all(_metadata, &a, self->src, LAZY_PAGES, variant->compression, &st);
 	rss1 = rss_anon_pages();
-	ASSERT_EQ(0, vt_stats(fd, &st));
-	close(fd);
-	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
 	EXPECT_EQ(LAZY_PAGES, st.pages);
 	EXPECT_EQ(LAZY_PAGES - LAZY_PAGES / 64, st.zero_pages);
