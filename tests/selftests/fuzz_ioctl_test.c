@@ -46,6 +46,9 @@ static bool errno_documented(int e)
 	case ECONNREFUSED: case ECONNRESET: case ECONNABORTED: case ETIMEDOUT:
 	case ENXIO: case EINTR: case EADDRINUSE: case ENOENT: case EMSGSIZE:
 	case ENODATA: case EPERM: case EPROTO: case EBADMSG: case EPIPE:
+	/* CONNECT: RDMA without a device, handshake and auth refusals */
+	case ENODEV: case EPROTONOSUPPORT: case EKEYREJECTED: case ENOKEY:
+	case ENOPROTOOPT:
 	/* CONNECT to whatever address the fuzzer made up */
 	case ENETUNREACH: case EHOSTUNREACH: case EADDRNOTAVAIL: case EAFNOSUPPORT:
 		return true;
