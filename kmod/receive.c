@@ -97,7 +97,7 @@ static int vmmig_rx_comp(struct vmmig_channel *ch, const struct vmmig_frame *f,
 		return ret;
 	for (i = 0; !ret && i < f->count; i++) {
 		u64 page = f->page + i;
-		bool is_zero = !vmmig_comp_frame_entry(r.table, i);
+		bool is_zero = zero_map & BIT_ULL(i);
 		void *addr;
 
 		zero += is_zero;
