@@ -2,9 +2,10 @@
 /*
  * Migrations over the RDMA transport, on Soft-RoCE (rxe): memory equal
  * byte for byte, raw and compressed (256 MiB), per session and by the
- * host's performance setting, authenticated; a wrong key refused before
- * any memory is registered; encryption over RDMA refused, never run in
- * the clear; a host without an RDMA device refused with ENODEV; faults
+ * host's performance setting, authenticated; a wrong PSK, an unknown
+ * peer key and a destination that wants encryption refused before any
+ * memory is registered; encryption over RDMA refused, never run in the
+ * clear; a host without an RDMA device refused with ENODEV; faults
  * (device removed, peer killed, destination closing its session) abort
  * cleanly; and no RDMA resource (QP, CQ, MR, PD) is left behind.
  *
@@ -16,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "vmmig_test.h"
+#include "vt_keys.h"
 #include "kselftest_harness.h"
 
 #define PG		4096UL
@@ -23,11 +25,6 @@
 #define RXE		VT_RXE
 #define RIG_ADDR_B	VT_RIG_ADDR_B
 #define RIG_ADDR6_B	VT_RIG_ADDR6_B
-
-static const __u8 psk_a[32] = { [0 ... 31] = 0xa1 };
-static const __u8 psk_b[32] = { [0 ... 31] = 0xb2 };
-/* psk_a as vmmigctl reads it from a key file */
-#define PSK_A_BASE64	"oaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaGhoaE="
 
 /* A 256 MiB round on Soft-RoCE in a loaded TCG VM takes minutes. */
 static pid_t dest_start(struct vt_dest *d)
@@ -436,13 +433,6 @@ TEST(bad_transport_einval)
 	close(fd);
 }
 
-/*
- * A source with the wrong PSK is refused (EKEYREJECTED) by every
- * channel's handshake, before the destination registers any memory for
- * it: no MR of vmmig exists meanwhile, the destination's memory is
- * untouched, and once the refused connections are gone no QP is left.
- * The destination keeps waiting, and the right key then gets through.
- */
 /* Just the rig, for tests that build their sessions themselves. */
 FIXTURE(rig) {
 	int unused;
@@ -458,36 +448,121 @@ FIXTURE_TEARDOWN(rig)
 	vt_rig_teardown();
 }
 
-TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
+/* One session's own authentication settings (SET_AUTH). */
+struct auth {
+	__u32 mode;
+	__u32 flags;
+	const __u8 *key;
+	const __u8 *peer;
+	__u32 allow;
+};
+
+#define PSK(k, f)	{ .mode = VMMIG_AUTH_PSK, .flags = (f), .key = (k) }
+#define KP(k, p, a)	{ .mode = VMMIG_AUTH_KEYPAIR, .key = (k), .peer = (p), .allow = (a) }
+/* Alice (the source) sends to Bob (the destination). */
+#define SRC_KP		KP(alice_priv, bob_pub, VMMIG_PEER_RECEIVE)
+#define DST_KP		KP(bob_priv, alice_pub, VMMIG_PEER_SEND)
+
+static int auth_apply(int fd, const void *priv)
 {
-	size_t len = 8 * MIB, npages = len / PG, i;
-	unsigned char *src = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	unsigned char *dst = vt_map_shared(len);
-	struct vt_dest_result *res = vt_map_shared(sizeof(*res));
+	const struct auth *a = priv;
+
+	return vt_set_auth(fd, a->mode, a->flags, a->key, a->peer, a->allow);
+}
+
+FIXTURE(refuse) {
+	unsigned char *src;
+	unsigned char *dst;
+	struct vt_dest_result *res;
+	size_t len;
+};
+
+FIXTURE_VARIANT(refuse) {
+	struct auth dst;
+	struct auth bad;
+	struct auth good;	/* mode 0: no source can pass */
+	int error;
+	__u16 port;
+};
+
+FIXTURE_VARIANT_ADD(refuse, psk_wrong_key) {
+	.dst = PSK(psk_a, 0), .bad = PSK(psk_b, 0), .good = PSK(psk_a, 0),
+	.error = EKEYREJECTED, .port = 6642,
+};
+
+FIXTURE_VARIANT_ADD(refuse, keypair_unknown_source) {
+	.dst = DST_KP, .bad = KP(carol_priv, bob_pub, VMMIG_PEER_RECEIVE), .good = SRC_KP,
+	.error = ENOKEY, .port = 6643,
+};
+
+FIXTURE_VARIANT_ADD(refuse, keypair_unknown_destination) {
+	.dst = DST_KP, .bad = KP(alice_priv, carol_pub, VMMIG_PEER_RECEIVE), .good = SRC_KP,
+	.error = ENOKEY, .port = 6644,
+};
+
+/* Encryption cannot be had over RDMA: a destination asking for it takes no source. */
+FIXTURE_VARIANT_ADD(refuse, encryption_on_destination_only) {
+	.dst = PSK(psk_a, VMMIG_AUTH_ENCRYPT), .bad = PSK(psk_a, 0), .error = ENOPROTOOPT,
+	.port = 6645,
+};
+
+FIXTURE_SETUP(refuse)
+{
+	size_t i;
+
+	ASSERT_EQ(0, vt_rig_setup(true));
+	self->len = 8 * MIB;
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = vt_map_shared(self->len);
+	ASSERT_NE(NULL, self->dst);
+	self->res = vt_map_shared(sizeof(*self->res));
+	ASSERT_NE(NULL, self->res);
+	for (i = 0; i < self->len / PG; i++)
+		vt_fill_page(self->src, i, 0);
+	memset(self->dst, 0xee, self->len);
+}
+
+FIXTURE_TEARDOWN(refuse)
+{
+	munmap(self->src, self->len);
+	munmap(self->dst, self->len);
+	munmap(self->res, sizeof(*self->res));
+	vt_rig_teardown();
+}
+
+/*
+ * A source the destination's settings refuse gets the documented errno
+ * from every channel's handshake, before the destination registers any
+ * memory for it: no MR of vmmig exists meanwhile, the destination's
+ * memory is untouched, the source's session is still NEW, and once the
+ * refused connections are gone no QP is left. The destination keeps
+ * waiting: the right settings then get through (when there are any).
+ */
+TEST_F_TIMEOUT(refuse, before_registration, 900)
+{
+	bool nobody = !variant->good.mode;
 	struct vt_dest a = {
-		.mem = dst, .len = len, .port = 6642, .psk = psk_a, .res = res,
+		.mem = self->dst, .len = self->len, .port = variant->port,
+		.setup = auth_apply, .priv = &variant->dst, .res = self->res,
 	};
+	size_t npages = self->len / PG, i;
 	struct vmmig_stats st;
 	pid_t pid;
 	int fd, fd2;
 
-	ASSERT_NE(MAP_FAILED, src);
-	ASSERT_NE(NULL, dst);
-	ASSERT_NE(NULL, res);
-	for (i = 0; i < npages; i++)
-		vt_fill_page(src, i, 0);
-	memset(dst, 0xee, len);
 	fd = vt_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vt_add_region(fd, 1, src, len, 0x100000));
-	ASSERT_EQ(0, vt_set_auth(fd, VMMIG_AUTH_PSK, 0, psk_b, NULL, 0));
+	ASSERT_EQ(0, vt_add_region(fd, 1, self->src, self->len, 0x100000));
+	ASSERT_EQ(0, auth_apply(fd, &variant->bad));
 	pid = dest_start(&a);
 	ASSERT_LE(0, pid);
 
-	EXPECT_EQ(-EKEYREJECTED, vt_connect_rdma(fd, RIG_ADDR_B, a.port, 2, 0, 0));
+	EXPECT_EQ(-variant->error, vt_connect_rdma(fd, RIG_ADDR_B, a.port, 2, 0, 0));
 	ASSERT_EQ(0, vt_stats(fd, &st));
 	EXPECT_EQ(VMMIG_STATE_NEW, st.state);
+	EXPECT_EQ(0, st.pages);
 	EXPECT_EQ(0, vt_rdma_resources("mr"))
 		vt_sh("rdma resource show mr >&2");
 	/* The destination releases a refused connection when its handshake ends. */
@@ -495,29 +570,33 @@ TEST_F_TIMEOUT(rig, wrong_psk_refused_before_registration, 900)
 		usleep(50000);
 	EXPECT_EQ(0, vt_rdma_resources("qp"))
 		vt_sh("rdma resource show qp >&2");
-	EXPECT_TRUE(all_bytes(dst, 0xee, len));
+	EXPECT_TRUE(all_bytes(self->dst, 0xee, self->len));
+	close(fd);
 
-	/* The right key, from a new session: the destination is still waiting. */
+	if (nobody) {
+		ASSERT_EQ(0, vt_wait_exit(pid));
+		EXPECT_EQ(-ETIMEDOUT, self->res->accept_rc);
+		EXPECT_TRUE(all_bytes(self->dst, 0xee, self->len));
+		return;
+	}
+	/* The right settings, from a new session: the destination is still waiting. */
 	fd2 = vt_open();
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, vt_add_region(fd2, 1, src, len, 0x100000));
-	ASSERT_EQ(0, vt_set_auth(fd2, VMMIG_AUTH_PSK, 0, psk_a, NULL, 0));
+	ASSERT_EQ(0, vt_add_region(fd2, 1, self->src, self->len, 0x100000));
+	ASSERT_EQ(0, auth_apply(fd2, &variant->good));
 	ASSERT_EQ(0, vt_connect_rdma(fd2, RIG_ADDR_B, a.port, 2, 0, 0));
 	EXPECT_LT(0, vt_rdma_resources("mr"));
 	ASSERT_EQ(0, vt_send_dirty(fd2, 1, 0, npages, NULL, NULL));
 	ASSERT_EQ(0, vt_ioctl(fd2, VMMIG_IOC_FINISH, NULL));
 	ASSERT_EQ(0, vt_wait_exit(pid));
-	EXPECT_EQ(0, res->accept_rc);
-	EXPECT_EQ(VMMIG_EVENT_FINISHED, res->end_type);
-	EXPECT_EQ(VMMIG_AUTH_PSK, res->stats.auth);
-	EXPECT_EQ(SIZE_MAX, vt_first_diff(src, dst, len));
+	EXPECT_EQ(0, self->res->accept_rc);
+	EXPECT_EQ(VMMIG_TRANSPORT_RDMA, self->res->transport);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(variant->dst.mode, self->res->stats.auth);
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(self->src, self->dst, self->len));
 	close(fd2);
-	close(fd);
 	EXPECT_EQ(0, vt_rdma_resources("qp"));
 	EXPECT_EQ(0, vt_rdma_resources("mr"));
-	munmap(src, len);
-	munmap(dst, len);
-	munmap(res, sizeof(*res));
 }
 
 /* "vmmigctl ARGS" in our namespace: its exit status, its stderr in @err. */
