@@ -5,16 +5,21 @@
  * host's performance setting, authenticated; a wrong PSK, an unknown
  * peer key and a destination that wants encryption refused before any
  * memory is registered; encryption over RDMA refused, never run in the
- * clear; a host without an RDMA device refused with ENODEV; faults
- * (device removed, peer killed, destination closing its session) abort
- * cleanly; and no RDMA resource (QP, CQ, MR, PD) is left behind.
+ * clear; a flood of silent rdma_cm connections held to the handshake
+ * cap while a real source gets through; a host without an RDMA device
+ * refused with ENODEV; faults (device removed, peer killed, destination
+ * closing its session) abort cleanly; and no RDMA resource (QP, CQ, MR,
+ * PD) is left behind.
  *
  * Both hosts share the initial namespace and one rxe device: see the rig
  * in vmmig_test.h for why.
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <time.h>
+#include <rdma/rdma_cma.h>
 
 #include "vmmig_test.h"
 #include "vt_keys.h"
@@ -597,6 +602,265 @@ TEST_F_TIMEOUT(refuse, before_registration, 900)
 	close(fd2);
 	EXPECT_EQ(0, vt_rdma_resources("qp"));
 	EXPECT_EQ(0, vt_rdma_resources("mr"));
+}
+
+/*
+ * Silent RDMA connections, made with librdmacm as any host on an admitted
+ * network could: each connects to the destination's port and never sends
+ * a HELLO.
+ */
+#define FLOOD	48
+enum { FL_PENDING, FL_UP, FL_REFUSED, FL_DOWN };
+
+struct flood {
+	struct rdma_event_channel *ec;
+	struct rdma_cm_id *id[FLOOD];
+	int state[FLOOD];
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int flood_count(const struct flood *f, int state)
+{
+	int i, n = 0;
+
+	for (i = 0; i < FLOOD; i++)
+		n += f->state[i] == state;
+	return n;
+}
+
+/* The next step of connection @i after @ev; its state. */
+static void flood_step(struct flood *f, int i, struct rdma_cm_event *ev)
+{
+	struct rdma_cm_id *id = f->id[i];
+	struct rdma_conn_param param = {
+		.responder_resources = 1, .initiator_depth = 1,
+		.retry_count = 7, .rnr_retry_count = 7,
+	};
+	struct ibv_qp_init_attr qa = {
+		.cap = { .max_send_wr = 1, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+		if (rdma_resolve_route(id, 5000))
+			f->state[i] = FL_REFUSED;
+		break;
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+		if (rdma_create_qp(id, NULL, &qa) || rdma_connect(id, &param))
+			f->state[i] = FL_REFUSED;
+		break;
+	case RDMA_CM_EVENT_ESTABLISHED:
+		f->state[i] = FL_UP;
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+		f->state[i] = FL_DOWN;
+		break;
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		break;
+	default:	/* rejected, unreachable, errors */
+		if (f->state[i] == FL_PENDING)
+			f->state[i] = FL_REFUSED;
+		break;
+	}
+}
+
+/* Handle events until @done says so or @ms pass; false on timeout. */
+static bool flood_run(struct flood *f, bool (*done)(const struct flood *f), int ms)
+{
+	double end = now_s() + ms / 1000.0;
+	struct pollfd p = { .fd = f->ec->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+
+	while (!done(f)) {
+		int left = (end - now_s()) * 1000;
+
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return done(f);
+		while (!rdma_get_cm_event(f->ec, &ev)) {
+			flood_step(f, (long)ev->id->context, ev);
+			rdma_ack_cm_event(ev);
+		}
+	}
+	return true;
+}
+
+static bool flood_settled(const struct flood *f)
+{
+	return !flood_count(f, FL_PENDING);
+}
+
+static bool flood_all_down(const struct flood *f)
+{
+	return !flood_count(f, FL_PENDING) && !flood_count(f, FL_UP);
+}
+
+static int flood_start(struct flood *f, const char *addr, __u16 port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	long i;
+
+	memset(f, 0, sizeof(*f));
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	f->ec = rdma_create_event_channel();
+	if (!f->ec)
+		return -1;
+	/* Non-blocking, so that flood_run() drains what poll() announced. */
+	if (fcntl(f->ec->fd, F_SETFL, fcntl(f->ec->fd, F_GETFL) | O_NONBLOCK))
+		return -1;
+	for (i = 0; i < FLOOD; i++) {
+		if (rdma_create_id(f->ec, &f->id[i], (void *)i, RDMA_PS_TCP))
+			return -1;
+		if (rdma_resolve_addr(f->id[i], NULL, (struct sockaddr *)&sin, 5000))
+			f->state[i] = FL_REFUSED;
+	}
+	return 0;
+}
+
+static void flood_stop(struct flood *f)
+{
+	int i;
+
+	for (i = 0; i < FLOOD; i++) {
+		if (!f->id[i])
+			continue;
+		if (f->id[i]->qp)
+			rdma_destroy_qp(f->id[i]);
+		rdma_destroy_id(f->id[i]);
+	}
+	if (f->ec)
+		rdma_destroy_event_channel(f->ec);
+}
+
+/* What the flood's process saw: after it settled, and at its end. */
+struct flood_report {
+	int up, down, refused;
+	double settle_s;
+	bool settled, all_down;
+};
+
+static void flood_report(const struct flood *f, struct flood_report *r)
+{
+	r->up = flood_count(f, FL_UP);
+	r->down = flood_count(f, FL_DOWN);
+	r->refused = flood_count(f, FL_REFUSED);
+}
+
+/*
+ * The flood, in a process of its own: librdmacm keeps the device open
+ * until the process exits, and removing the rxe device at teardown waits
+ * for that. It connects, reports, holds its connections without a word
+ * until @go says so, then waits for them to be cut and reports again.
+ */
+static pid_t flood_child(__u16 port, struct flood_report *settled,
+			 struct flood_report *end, int ready, int go)
+{
+	struct flood f;
+	double t0;
+	pid_t pid = fork();
+	char c;
+
+	if (pid)
+		return pid;
+	t0 = now_s();
+	if (flood_start(&f, RIG_ADDR_B, port))
+		_exit(1);
+	settled->settled = flood_run(&f, flood_settled, 60000);
+	flood_run(&f, flood_all_down, 1000);	/* the cuts arrive */
+	settled->settle_s = now_s() - t0;
+	flood_report(&f, settled);
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		_exit(1);
+	end->all_down = flood_run(&f, flood_all_down, 20000);
+	flood_report(&f, end);
+	flood_stop(&f);
+	_exit(0);
+}
+
+/*
+ * A flood of silent RDMA connections costs the destination little: it
+ * holds at most its 16 handshakes in flight (requests past 16 being
+ * accepted are rejected, a newer connection takes the oldest one's
+ * place), and a real source gets through in the middle of it. Once its
+ * session has started no session waits on the port: the listener goes
+ * and the silent connections are cut. Nothing is left once they are gone.
+ */
+TEST_F_TIMEOUT(rig, silent_connection_flood, 600)
+{
+	size_t len = 8 * MIB, npages = len / PG, i;
+	unsigned char *src = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *dst = vt_map_shared(len);
+	struct vt_dest_result *res = vt_map_shared(sizeof(*res));
+	struct flood_report *rep = vt_map_shared(2 * sizeof(*rep));
+	struct vt_dest a = { .mem = dst, .len = len, .port = 6646, .res = res };
+	int ready[2], go[2], fd, qps;
+	pid_t pid, fpid;
+	char c;
+
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(NULL, dst);
+	ASSERT_NE(NULL, res);
+	ASSERT_NE(NULL, rep);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	for (i = 0; i < npages; i++)
+		vt_fill_page(src, i, 0);
+	memset(dst, 0xee, len);
+	pid = dest_start(&a);
+	ASSERT_LE(0, pid);
+	usleep(500000);		/* the destination listens */
+
+	fpid = flood_child(a.port, &rep[0], &rep[1], ready[1], go[0]);
+	ASSERT_LE(0, fpid);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	qps = vt_rdma_resources("qp");
+	TH_LOG("%d connections: %d held, %d cut, %d refused after %.1f s; %d QPs of vmmig",
+	       FLOOD, rep[0].up, rep[0].down, rep[0].refused, rep[0].settle_s, qps);
+	EXPECT_TRUE(rep[0].settled);
+	EXPECT_GE(16, rep[0].up);
+	EXPECT_LT(0, rep[0].up + rep[0].down);
+	EXPECT_GE(2 * 16 + 16, qps);
+
+	/* A real source, while the flood holds its connections. */
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, src, len, 0x100000));
+	EXPECT_EQ(0, vt_connect_rdma(fd, RIG_ADDR_B, a.port, 2, 0, 0));
+	EXPECT_EQ(0, vt_send_dirty(fd, 1, 0, npages, NULL, NULL));
+	EXPECT_EQ(0, vt_ioctl(fd, VMMIG_IOC_FINISH, NULL));
+	EXPECT_EQ(0, vt_wait_exit(pid));
+	EXPECT_EQ(0, res->accept_rc);
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, res->end_type);
+	EXPECT_EQ(SIZE_MAX, vt_first_diff(src, dst, len));
+	close(fd);
+
+	/* The silent ones are cut, not left holding resources. */
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	EXPECT_EQ(0, vt_wait_exit(fpid));
+	EXPECT_TRUE(rep[1].all_down)
+		TH_LOG("%d still connected", rep[1].up);
+	for (i = 0; i < 200 && vt_rdma_resources("qp"); i++)
+		usleep(50000);
+	EXPECT_EQ(0, vt_rdma_resources("qp"))
+		vt_sh("rdma resource show qp >&2");
+	EXPECT_EQ(0, vt_rdma_resources("mr"));
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	munmap(src, len);
+	munmap(dst, len);
+	munmap(res, sizeof(*res));
+	munmap(rep, 2 * sizeof(*rep));
 }
 
 /* "vmmigctl ARGS" in our namespace: its exit status, its stderr in @err. */
