@@ -688,7 +688,7 @@ static u64 disk_digest(struct disk *d)
 static int mv_final(struct mover *m, struct ctl_running *running)
 {
 	struct vm *vm = m->vm;
-	u64 t_send, t_finish;
+	u64 t_send, t_finish, ram = 0, disk = 0;
 	struct ctl_restored r;
 	int ret;
 
@@ -719,6 +719,13 @@ static int mv_final(struct mover *m, struct ctl_running *running)
 	vmm_log("... park and dirty log %llu us, pages %llu us, finish %llu us",
 		(t_send - m->paused_ns) / 1000, m->send_ns / 1000,
 		(m->finished_ns - t_finish) / 1000);
+	/* The guest is held: take the digests while the destination restores. */
+	if (m->o->verify) {
+		ram = digest64(vm->ram, vm->ram_bytes, 0);
+		disk = disk_digest(&vm->disk);
+		vmm_log("digests of RAM and disk here in %llu us, while the destination restores",
+			(now_ns() - m->finished_ns) / 1000);
+	}
 
 	ret = mv_expect(m, CTL_RESTORED, &r, sizeof(r), MIG_RESTORE_TIMEOUT_MS,
 			"it restored the VM");
@@ -726,8 +733,6 @@ static int mv_final(struct mover *m, struct ctl_running *running)
 		return ret;
 	m->restored_ns = now_ns();
 	if (m->o->verify) {
-		u64 ram = digest64(vm->ram, vm->ram_bytes, 0), disk = disk_digest(&vm->disk);
-
 		if (!r.verified)
 			return mv_fail(m, -EPROTO, "the destination sent no digest to verify");
 		if (ram != r.ram_digest || disk != r.disk_digest) {
