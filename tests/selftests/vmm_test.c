@@ -705,6 +705,14 @@ TEST_F_TIMEOUT(vmm, bad_requests_leave_source_running, 120)
 			     "host-b", NULL));
 	EXPECT_EQ(2, vmm_run(w->dir, VT_NS_A, out, "move", "--monitor", a_sock, "--to",
 			     VT_ADDR_B, "--channels", "17", NULL));
+	EXPECT_EQ(2, vmm_run(w->dir, VT_NS_A, out, "move", "--monitor", a_sock, "--to",
+			     VT_ADDR_B, "--compression", "zstd", "--compression-level", "23",
+			     NULL));
+	EXPECT_NE(NULL, strstr(out, "zstd 1 to 22")) TH_LOG("%s", out);
+	EXPECT_EQ(2, vmm_run(w->dir, VT_NS_A, out, "move", "--monitor", a_sock, "--to",
+			     VT_ADDR_B, "--performance", "tcp", "--compression-level", "1",
+			     NULL));
+	EXPECT_NE(NULL, strstr(out, "with compression only")) TH_LOG("%s", out);
 	EXPECT_EQ(2, vmm_run(w->dir, VT_NS_A, out, "run", "--guest", "counter", "--cpus",
 			     "0", NULL));
 	EXPECT_EQ(1, vmm_run(w->dir, VT_NS_B, out, "receive", "--listen", "10.77.0.99",

@@ -35,6 +35,7 @@ static const char usage_text[] =
 "  vmmig-vm move --monitor SOCKET --to ADDR[:PORT]\n"
 "               [--include-storage --destination-storage-path DIR]\n"
 "               [--performance tcp|compression] [--compression lz4|zstd]\n"
+"               [--compression-level N]\n"
 "               [--channels N] [--downtime MS]\n"
 "               [--max-rounds N] [--no-throttle] [--force] [--max-bandwidth MBPS]\n"
 "               [--verify] [--raw]\n"
@@ -56,7 +57,7 @@ enum {
 	OPT_MONITOR, OPT_NAME, OPT_LISTEN, OPT_DATA_PORT, OPT_TIMEOUT, OPT_TO,
 	OPT_STORAGE, OPT_STORAGE_PATH, OPT_PERFORMANCE, OPT_CHANNELS, OPT_DOWNTIME,
 	OPT_MAX_ROUNDS, OPT_NO_THROTTLE, OPT_FORCE, OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
-	OPT_COMPRESSION, OPT_HELP,
+	OPT_COMPRESSION, OPT_LEVEL, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -77,6 +78,7 @@ static const struct option options[] = {
 	{ "destination-storage-path", required_argument, NULL, OPT_STORAGE_PATH },
 	{ "performance", required_argument, NULL, OPT_PERFORMANCE },
 	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "compression-level", required_argument, NULL, OPT_LEVEL },
 	{ "channels", required_argument, NULL, OPT_CHANNELS },
 	{ "downtime", required_argument, NULL, OPT_DOWNTIME },
 	{ "max-rounds", required_argument, NULL, OPT_MAX_ROUNDS },
@@ -217,6 +219,12 @@ static int parse(struct cli *c, int argc, char **argv)
 			if (SEEN(c, OPT_PERFORMANCE) && c->move.compression == VMMIG_COMP_NONE)
 				return usage("--compression needs --performance compression");
 			c->move.compression = c->codec;
+			break;
+		case OPT_LEVEL:
+			v = number(optarg, 1, 65537);
+			if (v < 0)
+				return usage("--compression-level: lz4 1 to 65537, zstd 1 to 22");
+			c->move.level = v;
 			break;
 		case OPT_CHANNELS:
 			v = number(optarg, 1, VMMIG_MAX_CHANNELS);
@@ -417,8 +425,8 @@ static int cmd_move(struct cli *c)
 {
 	static const int allowed[] = {
 		OPT_MONITOR, OPT_TO, OPT_STORAGE, OPT_STORAGE_PATH, OPT_PERFORMANCE,
-		OPT_COMPRESSION, OPT_CHANNELS, OPT_DOWNTIME, OPT_MAX_ROUNDS, OPT_NO_THROTTLE,
-		OPT_FORCE, OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
+		OPT_COMPRESSION, OPT_LEVEL, OPT_CHANNELS, OPT_DOWNTIME, OPT_MAX_ROUNDS,
+		OPT_NO_THROTTLE, OPT_FORCE, OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
 	};
 	char err[512], line[2048];
 	int ret;

@@ -87,12 +87,18 @@ void move_opts_init(struct move_opts *o)
 
 int move_opts_format(const struct move_opts *o, char *buf, size_t size)
 {
-	int n = snprintf(buf, size,
-			 "to=%s storage=%d storage-path=%s compression=%u channels=%u downtime=%u max-rounds=%u throttle=%d force=%d max-bandwidth=%u verify=%d",
+	int n = snprintf(buf, size, "to=%s storage=%d storage-path=%s compression=%u level=%d ",
 			 o->to, o->include_storage, o->storage_path[0] ? o->storage_path : "-",
-			 o->compression, o->channels, o->downtime_ms, o->max_rounds, o->throttle,
-			 o->force, o->max_bandwidth, o->verify);
+			 o->compression, o->level);
 
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf += n;
+	size -= n;
+	n = snprintf(buf, size,
+		     "channels=%u downtime=%u max-rounds=%u throttle=%d force=%d max-bandwidth=%u verify=%d",
+		     o->channels, o->downtime_ms, o->max_rounds, o->throttle, o->force,
+		     o->max_bandwidth, o->verify);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -118,6 +124,8 @@ int move_opts_parse(struct move_opts *o, char *line, char *err, size_t errsize)
 				 strcmp(v, "-") ? v : "");
 		else if (!strcmp(tok, "compression"))
 			o->compression = n;
+		else if (!strcmp(tok, "level"))
+			o->level = n;
 		else if (!strcmp(tok, "channels"))
 			o->channels = n;
 		else if (!strcmp(tok, "downtime"))
@@ -159,6 +167,12 @@ int move_opts_check(const struct move_opts *o, char *err, size_t errsize)
 	    o->compression != VMMIG_COMP_ZSTD)
 		return set_err(err, errsize, -EINVAL,
 			       "performance option: tcp or compression (lz4 or zstd)");
+	/* The ranges of uapi/linux/vmmig.h, so that a bad one fails before the move. */
+	if (o->level && (o->compression == VMMIG_COMP_NONE ||
+			 (o->compression == VMMIG_COMP_ZSTD && o->level > 22) ||
+			 o->level < 0 || o->level > 65537))
+		return set_err(err, errsize, -EINVAL,
+			       "compression level: lz4 1 to 65537, zstd 1 to 22, with compression only");
 	if (!o->channels || o->channels > VMMIG_MAX_CHANNELS)
 		return set_err(err, errsize, -EINVAL, "channels: 1 to %u", VMMIG_MAX_CHANNELS);
 	if (!o->downtime_ms || o->downtime_ms > 600000)
@@ -797,7 +811,7 @@ static int mv_connect(struct mover *m, const struct vml_addr *data)
 	int ret;
 
 	for (;;) {
-		ret = vml_connect(&m->s, data, m->o->channels, m->o->compression, 0, 0);
+		ret = vml_connect(&m->s, data, m->o->channels, m->o->compression, m->o->level, 0);
 		if (!ret)
 			return 0;
 		if (ctl_readable(m->ctl) || ret != -ECONNREFUSED || now_ns() >= deadline)

@@ -25,6 +25,7 @@ struct move_opts {
 	bool include_storage;		/* copy the disk... */
 	char storage_path[1024];	/* ... into this directory there */
 	u32 compression;		/* VMMIG_COMP_NONE ("tcp"), _LZ4 ("compression") */
+	int level;			/* the codec's level; 0: its default */
 	unsigned int channels;
 	unsigned int downtime_ms;	/* target for the stop-and-copy */
 	unsigned int max_rounds;	/* pre-copy rounds before the policy decides */
