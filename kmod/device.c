@@ -118,8 +118,6 @@ static const struct vmmig_ioctl *vmmig_ioctl_find(unsigned int cmd)
 static long vmmig_dispatch(struct vmmig_session *s, unsigned int cmd,
 			   union vmmig_args *a)
 {
-	long ret;
-
 	switch (cmd) {
 	case VMMIG_IOC_ADD_REGION:
 		return vmmig_need(s, VMMIG_STATE_NEW, VMMIG_ROLE_NONE) ?:
@@ -142,11 +140,6 @@ static long vmmig_dispatch(struct vmmig_session *s, unsigned int cmd,
 	case VMMIG_IOC_FINISH:
 		return vmmig_need(s, VMMIG_STATE_ACTIVE, VMMIG_ROLE_SOURCE) ?:
 		       vmmig_session_finish(s);
-	case VMMIG_IOC_ABORT:
-		ret = vmmig_need(s, VMMIG_STATE_ACTIVE, s->role);
-		if (!ret)
-			vmmig_session_abort(s, ECONNABORTED, true, "ABORT by the VMM");
-		return ret;
 	case VMMIG_IOC_SET_AUTH:
 		return vmmig_need(s, VMMIG_STATE_NEW, VMMIG_ROLE_NONE) ?:
 		       vmmig_session_set_auth(s, &a->auth);
@@ -156,6 +149,25 @@ static long vmmig_dispatch(struct vmmig_session *s, unsigned int cmd,
 		return vmmig_session_wait_event(s, &a->event);
 	}
 	return -ENOTTY;
+}
+
+/*
+ * ABORT does not take s->lock: it is how a VMM ends a session that another
+ * of its threads is blocked in (SEND_DIRTY, SYNC, FINISH, WAIT_EVENT), e.g.
+ * on migrate_cancel. vmmig_session_abort() may run from any thread, and the
+ * channels it shuts down live until the file is released; ev_lock orders
+ * the state check with the other ends of a session (abort, finish).
+ */
+static long vmmig_abort(struct vmmig_session *s)
+{
+	long ret;
+
+	spin_lock_bh(&s->ev_lock);
+	ret = vmmig_need(s, VMMIG_STATE_ACTIVE, s->role);
+	spin_unlock_bh(&s->ev_lock);
+	if (!ret)
+		vmmig_session_abort(s, ECONNABORTED, true, "ABORT by the VMM");
+	return ret;
 }
 
 static long vmmig_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -173,6 +185,8 @@ static long vmmig_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	cmd = io->cmd;
 	if (cmd == VMMIG_IOC_VERSION)
 		return VMMIG_ABI_VERSION;
+	if (cmd == VMMIG_IOC_ABORT)
+		return vmmig_abort(s);
 
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)

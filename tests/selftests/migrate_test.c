@@ -5,11 +5,13 @@
  * destination process in netns B, which must end up equal byte for byte.
  * Also every ioctl-level bad input, and peers that go away.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <linux/capability.h>
 
 #include "vmmig_test.h"
@@ -917,6 +919,108 @@ TEST(unknown_region_id_refused)
 	ASSERT_EQ(0, vt_wait_exit(pid));
 	EXPECT_EQ(-ETIMEDOUT, res->accept_rc);
 	close(fd);
+	vt_netns_teardown();
+}
+
+struct blocked_wait {
+	int fd;
+	int rc;
+	struct vmmig_event ev;
+};
+
+static void *wait_event_thread(void *arg)
+{
+	struct blocked_wait *w = arg;
+
+	w->rc = vt_wait_event(w->fd, &w->ev, NULL, 0, 0);
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * ABORT from a second thread ends a session another thread is blocked in
+ * (QEMU's migrate_cancel while its migration thread waits in the module):
+ * it does not wait for that ioctl, and the blocked one returns.
+ */
+TEST(abort_from_another_thread)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct blocked_wait w = { .rc = 1 };
+	unsigned char *src, *dst;
+	struct timespec t0, t1;
+	pthread_t thr;
+	int fd, pipefd[2], rc;
+	pid_t pid;
+	char c = 0;
+
+	ASSERT_EQ(0, vt_netns_setup());
+	ASSERT_EQ(0, vt_hosts_enable());
+	ASSERT_EQ(0, pipe(pipefd));
+	src = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, dst);
+
+	/* The source connects, then sends nothing until told to exit. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int sfd;
+
+		close(pipefd[1]);
+		if (vt_enter_netns(VT_NS_A))
+			_exit(10);
+		sfd = vt_open();
+		if (sfd < 0 || vt_add_region(sfd, 1, src, 64 * PG, 0))
+			_exit(11);
+		if (vt_connect_retry(sfd, VT_ADDR_B, 6612, 1, 300))
+			_exit(12);
+		if (read(pipefd[0], &c, 1) < 0)
+			_exit(13);
+		_exit(0);
+	}
+	close(pipefd[0]);
+
+	ASSERT_EQ(0, vt_enter_netns(VT_NS_B));
+	fd = vt_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vt_add_region(fd, 1, dst, 64 * PG, 0));
+	ASSERT_EQ(0, vt_accept(fd, 6612, 20000));
+	w.fd = fd;
+	ASSERT_EQ(0, pthread_create(&thr, NULL, wait_event_thread, &w));
+	usleep(200 * 1000);	/* in WAIT_EVENT, holding the session */
+
+	/* Old modules queue ABORT behind WAIT_EVENT: the alarm ends the test. */
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarm(5);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = vt_ioctl(fd, VMMIG_IOC_ABORT, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	alarm(0);
+	EXPECT_EQ(0, rc);
+	TH_LOG("ABORT returned %d after %ld ms", rc,
+	       (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	EXPECT_GT(1, t1.tv_sec - t0.tv_sec);
+	if (rc)
+		pthread_cancel(thr);
+	pthread_join(thr, NULL);
+	if (!rc) {
+		EXPECT_EQ(0, w.rc);
+		EXPECT_EQ(VMMIG_EVENT_ABORTED, w.ev.type);
+		EXPECT_EQ(ECONNABORTED, w.ev.error);
+	}
+	EXPECT_EQ(-ECONNABORTED, vt_ioctl(fd, VMMIG_IOC_ABORT, NULL));
+
+	ASSERT_EQ(1, write(pipefd[1], &c, 1));
+	EXPECT_EQ(0, vt_wait_exit(pid));
+	close(pipefd[1]);
+	close(fd);
+	munmap(src, 64 * PG);
+	munmap(dst, 64 * PG);
 	vt_netns_teardown();
 }
 

@@ -107,6 +107,10 @@
  *
  * VMMIG_IOC_ABORT (no argument, ACTIVE, either side)
  *	Ends the session at once and tells the peer (ECONNABORTED there).
+ *	Callable from another thread while one is blocked in an ioctl of
+ *	the session (SEND_DIRTY, SYNC, FINISH, WAIT_EVENT): that ioctl then
+ *	returns -ECONNABORTED (WAIT_EVENT: the ABORTED event). Not while
+ *	the session is NEW (-EBADFD), CONNECT and ACCEPT included.
  *
  * VMMIG_IOC_WAIT_EVENT (struct vmmig_event, ACTIVE/FINISHED/ABORTED, dest.)
  *	Waits up to @timeout_ms (0: until a signal) for the next event. For a
