@@ -298,8 +298,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < ws_pages; i++)
 		ws_write(wset + i * PAGE_WORDS, seed, i, 0);
 	write_status();
-	fprintf(stderr, "memcheck: mem=%lu MiB ws=%lu MiB rate=%lu pages/s seed=%" PRIu64 "\n",
-		mem, ws, rate, seed);
+	fprintf(stderr, "memcheck: mem=%lu MiB ws=%lu MiB rate=%lu pages/s seed=%" PRIu64
+		" area=%p\n", mem, ws, rate, seed, (void *)area);
 
 	t0 = now();
 	next_frozen = t0 + FROZEN_PERIOD;
