@@ -101,6 +101,11 @@ class GuestCon:
         return self.wait_for(reply_regex, timeout, err=r"^ERR\b")
 
 
+    def memcheck_errors(self):
+        """The MEMCHECK ERROR lines seen on the console so far."""
+        return [l for l in self.log.split("\n") if "MEMCHECK ERROR" in l]
+
+
 def main(argv):
     if len(argv) < 2:
         print("usage: guestcon.py SOCKET [COMMAND...]", file=sys.stderr)
