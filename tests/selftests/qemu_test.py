@@ -1,0 +1,686 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""QEMU moves a running Linux guest through vmmig, its network kept (#16).
+
+Runs in the test VM like the other kselftests (TAP on stdout), with vmmig.ko
+loaded and KVM available. The QEMU is Debian's 7.2 with userspace/qemu's
+series (build/qemu-system-x86_64), the guest Debian's stock kernel with the
+busybox initramfs of tests/linux-guest (build/linux-guest), running memcheck:
+a frozen region whose digest must not change and a working set rewritten
+and verified generation after generation.
+
+The network: three namespaces. vmmig-lan is the guests' LAN, a bridge with
+the pinger at 10.78.0.1; hosts vmmig-a and vmmig-b each have a bridge br0
+with the guest's tap0 and an uplink into the LAN, and the migration link
+10.77.0.1 <-> 10.77.0.2 between them. The guest (10.78.0.10) moves A -> B
+-> A ... and the pinger pings it every 200 ms throughout each move.
+
+Each move checks: QEMU says completed, the destination runs, the guest's
+memcheck saw no bad page, the frozen digest is unchanged, at most
+MAX_LOST pings lost; it prints the lost pings, the longest gap between
+replies, and QEMU's downtime and total time. The failure tests check that
+the source guest is still running and answering afterwards.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "linux-guest"))
+from guestcon import GuestCon  # noqa: E402
+
+QEMU = os.environ.get("VMMIG_QEMU", os.path.join(TOP, "build", "qemu-system-x86_64"))
+GUEST = os.path.join(TOP, "build", "linux-guest")
+CTL = os.path.join(TOP, "userspace", "vmmigctl", "vmmigctl")
+WORK = "/tmp/qemu-test"
+NS_LAN = "vmmig-lan"
+NS = {"a": "vmmig-a", "b": "vmmig-b"}
+MIG_ADDR = {"a": "10.77.0.1", "b": "10.77.0.2"}
+LAN_IP, GUEST_IP, MAC = "10.78.0.1", "10.78.0.10", "52:54:00:77:00:10"
+QEMU_PORT = 4444
+RAM_MB, MEM_MB, WS_MB = 256, 64, 16
+MAX_LOST = 2
+MOVE_TIMEOUT = 300
+
+
+def log(msg):
+    print("# " + msg.replace("\n", "\n# "), flush=True)
+
+
+def sh(*cmd, check=True):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if check and r.returncode:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stdout.strip()))
+    return r.stdout
+
+
+def ns_sh(ns, *cmd, check=True):
+    return sh("ip", "netns", "exec", ns, *cmd, check=check)
+
+
+def ctl(host, *args, check=True):
+    return ns_sh(NS[host], CTL, *args, check=check)
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def expect(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+# --- the hosts and the LAN --------------------------------------------------
+
+def hosts_teardown():
+    for ns in list(NS.values()) + [NS_LAN]:
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def hosts_setup():
+    hosts_teardown()
+    sh("ip", "netns", "add", NS_LAN)
+    ns_sh(NS_LAN, "ip", "link", "set", "lo", "up")
+    ns_sh(NS_LAN, "ip", "link", "add", "brlan", "type", "bridge")
+    ns_sh(NS_LAN, "ip", "addr", "add", LAN_IP + "/24", "dev", "brlan")
+    ns_sh(NS_LAN, "ip", "link", "set", "brlan", "up")
+    for h, ns in NS.items():
+        sh("ip", "netns", "add", ns)
+        ns_sh(ns, "ip", "link", "set", "lo", "up")
+        sh("ip", "link", "add", "uplink", "netns", ns, "type", "veth",
+           "peer", "name", "lan-" + h, "netns", NS_LAN)
+        ns_sh(NS_LAN, "ip", "link", "set", "lan-" + h, "master", "brlan", "up")
+        ns_sh(ns, "ip", "link", "add", "br0", "type", "bridge")
+        ns_sh(ns, "ip", "link", "set", "uplink", "master", "br0", "up")
+        ns_sh(ns, "ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
+        ns_sh(ns, "ip", "link", "set", "tap0", "master", "br0", "up")
+        ns_sh(ns, "ip", "link", "set", "br0", "up")
+    sh("ip", "link", "add", "va", "netns", NS["a"], "type", "veth",
+       "peer", "name", "vb", "netns", NS["b"])
+    for h, dev in (("a", "va"), ("b", "vb")):
+        ns_sh(NS[h], "ip", "addr", "add", MIG_ADDR[h] + "/24", "dev", dev)
+        ns_sh(NS[h], "ip", "link", "set", dev, "up")
+        ctl(h, "enable")
+
+
+def other(host):
+    return "b" if host == "a" else "a"
+
+
+# --- QMP and the VMs ----------------------------------------------------------
+
+class Qmp:
+    """A QMP client on a unix socket that keeps the events it reads."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.sock.settimeout(120)
+        self.file = self.sock.makefile("r")
+        self.events = []
+        self.file.readline()
+        self.cmd("qmp_capabilities")
+
+    def _read(self):
+        line = self.file.readline()
+        if not line:
+            raise EOFError("QMP connection closed")
+        msg = json.loads(line)
+        if "event" in msg:
+            self.events.append(msg)
+        return msg
+
+    def call(self, name, **args):
+        """The reply: {"return": ...} or {"error": ...}."""
+        req = {"execute": name}
+        if args:
+            req["arguments"] = args
+        self.sock.sendall(json.dumps(req).encode() + b"\n")
+        while True:
+            msg = self._read()
+            if "return" in msg or "error" in msg:
+                return msg
+
+    def cmd(self, name, **args):
+        msg = self.call(name, **args)
+        if "error" in msg:
+            raise Fail("QMP %s: %s" % (name, msg["error"].get("desc")))
+        return msg["return"]
+
+    def close(self):
+        self.sock.close()
+
+
+class Vm:
+    """One QEMU on a host, with the guest's tap and (optionally) disk."""
+
+    seq = 0
+
+    def __init__(self, host, incoming=False, disk=None):
+        Vm.seq += 1
+        self.host = host
+        self.name = "%s%d" % (host, Vm.seq)
+        self.serial = "%s/%s.serial" % (WORK, self.name)
+        qmp = "%s/%s.qmp" % (WORK, self.name)
+        self.out = "%s/%s.out" % (WORK, self.name)
+        append = ("console=ttyS0 quiet panic=-1 vmmig.ip=%s/24 vmmig.mem=%d vmmig.ws=%d" %
+                  (GUEST_IP, MEM_MB, WS_MB))
+        cmd = ["ip", "netns", "exec", NS[host], QEMU, "-accel", "kvm", "-cpu", "host",
+               "-M", "pc", "-nodefaults", "-display", "none", "-smp", "1",
+               "-m", str(RAM_MB), "-L", "/usr/share/seabios", "-L", "/usr/share/qemu",
+               "-kernel", GUEST + "/vmlinuz", "-initrd", GUEST + "/initramfs.cpio.gz",
+               "-append", append,
+               "-chardev", "socket,id=s0,path=%s,server=on,wait=off" % self.serial,
+               "-serial", "chardev:s0",
+               "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+               "-device", "virtio-net-pci,netdev=n0,mac=%s,romfile=" % MAC,
+               "-qmp", "unix:%s,server=on,wait=off" % qmp]
+        if disk:
+            cmd += ["-blockdev", "driver=file,filename=%s,node-name=file0,cache.direct=off" % disk,
+                    "-blockdev", "driver=raw,file=file0,node-name=disk0",
+                    "-device", "virtio-blk-pci,drive=disk0,id=vd0"]
+        if incoming:
+            cmd += ["-incoming", "defer"]
+        self.con = None
+        self.proc = subprocess.Popen(cmd, stdout=open(self.out, "w"), stderr=subprocess.STDOUT)
+        try:
+            self.qmp = Qmp(qmp)
+        except OSError:
+            self.kill()
+            raise Fail("QEMU did not start: %s" % self.output())
+
+    def output(self):
+        with open(self.out, errors="replace") as f:
+            return f.read()[-1500:]
+
+    def console(self):
+        if not self.con:
+            self.con = GuestCon(self.serial)
+        return self.con
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def status(self):
+        return self.qmp.cmd("query-status")["status"]
+
+    def kill(self):
+        if self.con:
+            self.con.close()
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+
+    def quit(self):
+        try:
+            self.qmp.cmd("quit")
+        except (Fail, OSError, EOFError):
+            pass
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+
+# --- the guest's checks ----------------------------------------------------
+
+def guest_status(vm):
+    m = vm.console().command("status", r"STATUS gen=(\d+) errors=(\d+)", 60)
+    return int(m.group(1)), int(m.group(2))
+
+
+def guest_digest(vm):
+    return vm.console().command("digest", r"DIGEST (\S+)", 120).group(1)
+
+
+def guest_healthy(vm, digest, what):
+    """The guest runs on @vm, memcheck is clean and its generation moves."""
+    st = vm.status()
+    expect(st == "running", "%s: QEMU status %s" % (what, st))
+    gen0, err = guest_status(vm)
+    gen1, deadline = gen0, time.time() + 20
+    while gen1 == gen0 and err == 0 and time.time() < deadline:
+        time.sleep(0.5)
+        gen1, err = guest_status(vm)
+    expect(err == 0, "%s: memcheck found %d bad pages" % (what, err))
+    expect(gen1 > gen0, "%s: memcheck stopped (generation %d -> %d)" % (what, gen0, gen1))
+    if digest:
+        d = guest_digest(vm)
+        expect(d == digest, "%s: frozen region digest %s, was %s" % (what, d, digest))
+    ping_once(what)
+
+
+def ping_once(what):
+    out = ns_sh(NS_LAN, "ping", "-c", "3", "-i", "0.2", "-W", "2", GUEST_IP, check=False)
+    m = re.search(r"(\d+) received", out)
+    expect(m and int(m.group(1)) > 0, "%s: the guest does not answer pings" % what)
+
+
+class Pinger:
+    """ping -i 0.2 from the LAN for the length of a move."""
+
+    def __init__(self):
+        self.path = "%s/ping-%d.txt" % (WORK, Vm.seq)
+        self.proc = subprocess.Popen(["ip", "netns", "exec", NS_LAN, "ping", "-D", "-i", "0.2",
+                                      "-W", "1", GUEST_IP],
+                                     stdout=open(self.path, "w"), stderr=subprocess.STDOUT)
+
+    def stop(self):
+        """(sent, lost, longest gap between replies in ms)"""
+        time.sleep(1.5)         # the last replies in flight
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(10)
+        with open(self.path) as f:
+            text = f.read()
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+        sent, got = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        ts = [float(x) for x in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", text, re.M)]
+        gap = max((b - a for a, b in zip(ts, ts[1:])), default=0.0)
+        return sent, sent - got, gap * 1000
+
+
+# --- one move ------------------------------------------------------------------
+
+def set_caps(q, vmmig, extra=()):
+    caps = [{"capability": "vmmig", "state": vmmig},
+            {"capability": "events", "state": True}]
+    caps += [{"capability": c, "state": True} for c in extra]
+    q.cmd("migrate-set-capabilities", capabilities=caps)
+
+
+def wait_migration(q, timeout=MOVE_TIMEOUT):
+    deadline = time.time() + timeout
+    while True:
+        info = q.cmd("query-migrate")
+        if info.get("status") in ("completed", "failed", "cancelled"):
+            break
+        if time.time() > deadline:
+            q.call("migrate_cancel")
+            raise Fail("migration did not end in %d s: %s" % (timeout, json.dumps(info)))
+        time.sleep(0.1)
+    # "completed" comes a moment before total-time and downtime are filled in
+    for _ in range(50):
+        if info["status"] != "completed" or info.get("total-time"):
+            break
+        time.sleep(0.1)
+        info = q.cmd("query-migrate")
+    return info
+
+
+class Move:
+    """A move of the guest on @src to the other host; self.dst runs it after."""
+
+    def __init__(self, src, vmmig=True, params=None, dst_vmmig=None, dst_params=None,
+                 disk=None, downtime=300):
+        self.src = src
+        self.host = other(src.host)
+        self.dst = Vm(self.host, incoming=True, disk=disk)
+        self.uri = "tcp:%s:%d" % (MIG_ADDR[self.host], QEMU_PORT)
+        try:
+            self.setup(vmmig, params, dst_vmmig, dst_params, downtime)
+        except Exception:
+            self.dst.kill()
+            raise
+
+    def setup(self, vmmig, params, dst_vmmig, dst_params, downtime):
+        src = self.src
+        set_caps(self.dst.qmp, vmmig if dst_vmmig is None else dst_vmmig)
+        set_caps(src.qmp, vmmig)
+        p = dict(params or {})
+        if p:
+            src.qmp.cmd("migrate-set-parameters", **p)
+        if dst_params or p:
+            self.dst.qmp.cmd("migrate-set-parameters", **(dst_params or p))
+        src.qmp.cmd("migrate-set-parameters", **{"downtime-limit": downtime,
+                                                  "max-bandwidth": 1 << 40})
+        self.dst.qmp.cmd("migrate-incoming", uri=self.uri)
+
+    def start(self):
+        self.pinger = Pinger()
+        time.sleep(1)
+        self.t0 = time.time()
+        self.src.qmp.cmd("migrate", uri=self.uri)
+
+    def finish(self):
+        self.info = wait_migration(self.src.qmp)
+        self.secs = time.time() - self.t0
+        self.sent, self.lost, self.gap = self.pinger.stop()
+        return self.info
+
+
+def report(what, mv):
+    ram = mv.info.get("ram", {})
+    log("%s: %s in %.1f s: QEMU total-time %s ms, downtime %s ms, %s pings lost of %d, "
+        "longest gap %.0f ms; ram transferred %s, normal %s, duplicate %s, dirty-sync %s" %
+        (what, mv.info["status"], mv.secs, mv.info.get("total-time"),
+         mv.info.get("downtime"), mv.lost, mv.sent, mv.gap, ram.get("transferred"),
+         ram.get("normal"), ram.get("duplicate"), ram.get("dirty-sync-count")))
+
+
+class Guest:
+    """The one guest of the run and where it is."""
+
+    def __init__(self):
+        self.vm = None
+        self.digest = None
+
+    def boot(self, host="a", disk=None):
+        self.vm = Vm(host, disk=disk)
+        self.vm.console().wait_for(r"GUEST-READY", 600)
+        self.digest = guest_digest(self.vm)
+        log("guest up on host %s, frozen digest %s" % (host, self.digest))
+
+    def move(self, what, vmmig=True, params=None, disk=None, mirror=None):
+        mv = Move(self.vm, vmmig=vmmig, params=params, disk=disk)
+        try:
+            if mirror:
+                mirror.before(mv)
+            mv.start()
+            if mirror:
+                mirror.during(mv)
+            info = mv.finish()
+            report(what, mv)
+            if mirror:
+                mirror.after(mv)
+            expect(info["status"] == "completed", "%s: migration %s: %s" %
+                   (what, info["status"], info.get("error-desc")))
+            guest_healthy(mv.dst, self.digest, what)
+            expect(mv.lost <= MAX_LOST, "%s: %d pings lost (at most %d)" %
+                   (what, mv.lost, MAX_LOST))
+        except Exception:
+            if mv.dst.alive() and mv.dst.status() == "running":
+                self.vm.kill()
+                self.vm = mv.dst
+            else:
+                mv.dst.kill()
+            raise
+        self.vm.quit()
+        self.vm = mv.dst
+        return mv
+
+    def failed_move(self, what, expect_re, vmmig=True, params=None, dst_vmmig=None,
+                    dst_params=None, action=None, status="failed", downtime=300):
+        """A move that must fail (or be cancelled): the source keeps the guest."""
+        mv = Move(self.vm, vmmig=vmmig, params=params, dst_vmmig=dst_vmmig,
+                  dst_params=dst_params, downtime=downtime)
+        try:
+            mv.start()
+            if action:
+                action(mv)
+            info = mv.finish()
+            log("%s: %s: %s" % (what, info["status"], info.get("error-desc")))
+            expect(info["status"] == status, "%s: migration %s, want %s (%s)" %
+                   (what, info["status"], status, info.get("error-desc")))
+            if expect_re:
+                expect(re.search(expect_re, info.get("error-desc") or ""),
+                       "%s: error-desc %r does not match %r" %
+                       (what, info.get("error-desc"), expect_re))
+            guest_healthy(self.vm, self.digest, what + ", source after")
+        finally:
+            mv.dst.kill()
+        return mv
+
+
+# --- the tests ------------------------------------------------------------------
+
+GUEST_VM = Guest()
+
+
+def t_boot():
+    GUEST_VM.boot("a")
+    guest_healthy(GUEST_VM.vm, GUEST_VM.digest, "boot")
+
+
+def t_qemu_tcp():
+    GUEST_VM.move("QEMU's own TCP migration", vmmig=False)
+
+
+NONE = {"vmmig-compression": "none", "vmmig-compression-level": 0}
+LZ4 = {"vmmig-compression": "lz4", "vmmig-compression-level": 0}
+
+
+def codec_move(codec, level=0):
+    params = {"vmmig-compression": codec, "vmmig-channels": 2,
+              "vmmig-compression-level": level}
+    GUEST_VM.move("vmmig %s" % codec, params=params)
+
+
+def t_vmmig_none():
+    codec_move("none")
+
+
+def t_vmmig_lz4():
+    codec_move("lz4")
+
+
+def t_vmmig_zstd():
+    codec_move("zstd", 3)
+
+
+def t_vmmig_host_defaults():
+    for h in NS:
+        ctl(h, "set", "performance", "compression", "compression", "lz4", "channels", "2")
+    GUEST_VM.move("vmmig host-defaults (lz4, 2 channels)",
+                  params={"vmmig-compression": "host-defaults", "vmmig-channels": 0,
+                          "vmmig-compression-level": 0})
+
+
+def t_vmmig_psk_ktls():
+    key = "%s/psk" % WORK
+    with open(key, "w") as f:
+        f.write(ctl("a", "genpsk"))
+    try:
+        for h in NS:
+            ctl(h, "set", "auth", "psk", "key-file", key, "encryption", "on")
+        GUEST_VM.move("vmmig lz4 with PSK and kTLS", params=LZ4)
+    finally:
+        for h in NS:
+            ctl(h, "set", "encryption", "off", "auth", "none", check=False)
+
+
+def t_conflicting_capability():
+    q = GUEST_VM.vm.qmp
+    for cap in ("multifd", "postcopy-ram", "xbzrle", "compress"):
+        r = q.call("migrate-set-capabilities",
+                   capabilities=[{"capability": "vmmig", "state": True},
+                                 {"capability": cap, "state": True}])
+        expect("error" in r, "vmmig with %s was accepted" % cap)
+        desc = r["error"]["desc"]
+        expect(re.search(r"vmmig.*%s" % cap, desc), "%s: error %r" % (cap, desc))
+        log("vmmig + %s: %s" % (cap, desc))
+    set_caps(q, True)
+    r = q.call("migrate", uri="exec:cat > /dev/null")
+    expect("error" in r and "tcp:" in r["error"]["desc"],
+           "vmmig with an exec: URI: %s" % json.dumps(r))
+    log("vmmig + exec: URI: %s" % r["error"]["desc"])
+    r = q.call("migrate-set-parameters", **{"vmmig-compression": "none",
+                                             "vmmig-compression-level": 3})
+    expect("error" in r, "level 3 with compression none accepted")
+    r = q.call("migrate-set-parameters", **{"vmmig-compression": "zstd",
+                                             "vmmig-compression-level": 23})
+    expect("error" in r, "zstd level 23 accepted")
+    r = q.call("migrate-set-parameters", **{"vmmig-channels": 17})
+    expect("error" in r, "17 channels accepted")
+    set_caps(q, False)
+    guest_healthy(GUEST_VM.vm, GUEST_VM.digest, "after refused settings")
+
+
+def t_dest_without_vmmig():
+    GUEST_VM.failed_move("destination without the capability", r"capability vmmig",
+                         dst_vmmig=False)
+
+
+def t_wrong_psk():
+    keys = []
+    for h in NS:
+        key = "%s/psk-%s" % (WORK, h)
+        with open(key, "w") as f:
+            f.write(ctl(h, "genpsk"))
+        keys.append(key)
+        ctl(h, "set", "auth", "psk", "key-file", key)
+    try:
+        GUEST_VM.failed_move("wrong PSK", r"authentication failed",
+                             params=NONE)
+    finally:
+        for h in NS:
+            ctl(h, "set", "auth", "none", check=False)
+
+
+def t_disallowed_network():
+    dst = other(GUEST_VM.vm.host)
+    ctl(dst, "network", "add", "10.99.0.0/24")
+    ctl(dst, "set", "networks", "listed")
+    try:
+        GUEST_VM.failed_move("source not on the destination's networks",
+                             r"migration networks", params=NONE)
+    finally:
+        ctl(dst, "set", "networks", "any", check=False)
+        ctl(dst, "network", "del", "10.99.0.0/24", check=False)
+
+
+# The working set dirties more than 1 ms of downtime allows: pre-copy goes on
+FOREVER = {"params": NONE, "downtime": 1}
+
+
+def wait_active(mv, seconds):
+    deadline = time.time() + 60
+    while mv.src.qmp.cmd("query-migrate").get("status") != "active":
+        expect(time.time() < deadline, "the migration never became active")
+        time.sleep(0.05)
+    time.sleep(seconds)
+
+
+def t_cancel_setup():
+    def act(mv):
+        mv.src.qmp.cmd("migrate_cancel")
+    GUEST_VM.failed_move("cancel at once", None, **FOREVER, action=act,
+                         status="cancelled")
+
+
+def t_cancel_precopy():
+    def act(mv):
+        wait_active(mv, 3)
+        ram = mv.src.qmp.cmd("query-migrate").get("ram", {})
+        log("cancel after %s bytes, %s sync rounds" % (ram.get("transferred"),
+                                                       ram.get("dirty-sync-count")))
+        mv.src.qmp.cmd("migrate_cancel")
+    GUEST_VM.failed_move("cancel in pre-copy", None, **FOREVER, action=act,
+                         status="cancelled")
+
+
+def t_cancel_switchover():
+    def act(mv):
+        deadline = time.time() + 120
+        while mv.src.qmp.cmd("query-migrate").get("status") != "pre-switchover":
+            expect(time.time() < deadline, "no pre-switchover state")
+            time.sleep(0.05)
+        mv.src.qmp.cmd("migrate_cancel")
+    q = GUEST_VM.vm.qmp
+    q.cmd("migrate-set-capabilities",
+          capabilities=[{"capability": "pause-before-switchover", "state": True}])
+    try:
+        GUEST_VM.failed_move("cancel at the switchover", None, **FOREVER,
+                             action=act, status="cancelled")
+    finally:
+        q.cmd("migrate-set-capabilities",
+              capabilities=[{"capability": "pause-before-switchover", "state": False}])
+
+
+def t_dest_killed():
+    def act(mv):
+        wait_active(mv, 3)
+        mv.dst.proc.kill()
+    GUEST_VM.failed_move("destination QEMU killed", r".", **FOREVER,
+                         action=act)
+
+
+def t_source_still_moves():
+    GUEST_VM.move("vmmig none after the failures", params=NONE)
+
+
+TESTS = [
+    ("boot_linux_guest", t_boot),
+    ("qemu_tcp_move", t_qemu_tcp),
+    ("vmmig_none_move", t_vmmig_none),
+    ("vmmig_lz4_move", t_vmmig_lz4),
+    ("vmmig_zstd_move", t_vmmig_zstd),
+    ("vmmig_host_defaults_move", t_vmmig_host_defaults),
+    ("vmmig_psk_ktls_move", t_vmmig_psk_ktls),
+    ("conflicting_capability_refused", t_conflicting_capability),
+    ("dest_without_vmmig_fails", t_dest_without_vmmig),
+    ("wrong_psk_fails", t_wrong_psk),
+    ("disallowed_network_fails", t_disallowed_network),
+    ("cancel_at_once", t_cancel_setup),
+    ("cancel_in_precopy", t_cancel_precopy),
+    ("cancel_at_switchover", t_cancel_switchover),
+    ("dest_killed_fails", t_dest_killed),
+    ("move_after_failures", t_source_still_moves),
+]
+
+
+def main():
+    names = sys.argv[1:]
+    tests = [t for t in TESTS if not names or t[0] in names]
+    print("TAP version 13")
+    print("1..%d" % len(tests), flush=True)
+    skip = None
+    if not os.access(QEMU, os.X_OK):
+        skip = "no patched QEMU at %s (userspace/qemu/build)" % QEMU
+    elif not os.path.exists(GUEST + "/initramfs.cpio.gz"):
+        skip = "no Linux guest in %s (tests/linux-guest/build)" % GUEST
+    elif not os.path.exists("/dev/kvm"):
+        skip = "no /dev/kvm"
+    if not skip:
+        shutil.rmtree(WORK, ignore_errors=True)
+        os.makedirs(WORK)
+        hosts_setup()
+    failed = 0
+    broken = None
+    try:
+        for i, (name, fn) in enumerate(tests, 1):
+            if skip or broken:
+                print("ok %d %s # SKIP %s" % (i, name, skip or broken), flush=True)
+                continue
+            try:
+                fn()
+                print("ok %d %s" % (i, name), flush=True)
+            except Skip as e:
+                print("ok %d %s # SKIP %s" % (i, name, e), flush=True)
+            except Exception as e:  # noqa: BLE001 - every failure is a test result
+                failed += 1
+                log("%s: %s: %s" % (name, type(e).__name__, e))
+                print("not ok %d %s" % (i, name), flush=True)
+                if GUEST_VM.vm is None or not GUEST_VM.vm.alive():
+                    broken = "the guest is gone after %s" % name
+    finally:
+        if GUEST_VM.vm:
+            GUEST_VM.vm.kill()
+        if not skip:
+            hosts_teardown()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
