@@ -177,7 +177,7 @@ class Vm:
 
     seq = 0
 
-    def __init__(self, host, incoming=False, disk=None):
+    def __init__(self, host, incoming=False, disk=None, paused=False):
         Vm.seq += 1
         self.host = host
         self.name = "%s%d" % (host, Vm.seq)
@@ -202,6 +202,8 @@ class Vm:
                     "-device", "virtio-blk-pci,drive=disk0,id=vd0"]
         if incoming:
             cmd += ["-incoming", "defer"]
+        if paused:
+            cmd += ["-S"]
         self.con = None
         self.proc = subprocess.Popen(cmd, stdout=open(self.out, "w"), stderr=subprocess.STDOUT)
         try:
@@ -336,7 +338,7 @@ class Move:
                  disk=None, downtime=300):
         self.src = src
         self.host = other(src.host)
-        self.dst = Vm(self.host, incoming=True, disk=disk)
+        self.dst = Vm(self.host, incoming=True, disk=disk and disk[self.host], paused=bool(disk))
         self.uri = "tcp:%s:%d" % (MIG_ADDR[self.host], QEMU_PORT)
         try:
             self.setup(vmmig, params, dst_vmmig, dst_params, downtime)
@@ -387,7 +389,7 @@ class Guest:
         self.digest = None
 
     def boot(self, host="a", disk=None):
-        self.vm = Vm(host, disk=disk)
+        self.vm = Vm(host, disk=disk and disk[host])
         self.vm.console().wait_for(r"GUEST-READY", 600)
         self.digest = guest_digest(self.vm)
         log("guest up on host %s, frozen digest %s" % (host, self.digest))
@@ -404,6 +406,7 @@ class Guest:
             report(what, mv)
             if mirror:
                 mirror.after(mv)
+                mv.mirror_sum = mirror.sum
             expect(info["status"] == "completed", "%s: migration %s: %s" %
                    (what, info["status"], info.get("error-desc")))
             guest_healthy(mv.dst, self.digest, what)
@@ -601,7 +604,7 @@ def t_cancel_switchover():
     q.cmd("migrate-set-capabilities",
           capabilities=[{"capability": "pause-before-switchover", "state": True}])
     try:
-        GUEST_VM.failed_move("cancel at the switchover", None, **FOREVER,
+        GUEST_VM.failed_move("cancel at the switchover", None, params=NONE,
                              action=act, status="cancelled")
     finally:
         q.cmd("migrate-set-capabilities",
@@ -614,6 +617,101 @@ def t_dest_killed():
         mv.dst.proc.kill()
     GUEST_VM.failed_move("destination QEMU killed", r".", **FOREVER,
                          action=act)
+
+
+DISK_MB, WRITE_MB = 64, 16
+
+
+def disks_setup():
+    """A guest image on an ext4 file system on each host; the path per host."""
+    imgs = {}
+    for h in NS:
+        fs, mnt = "%s/fs-%s.img" % (WORK, h), "%s/fs-%s" % (WORK, h)
+        sh("truncate", "-s", "%dM" % (DISK_MB * 2 + 32), fs)
+        sh("mkfs.ext4", "-q", "-F", fs)
+        os.makedirs(mnt, exist_ok=True)
+        sh("mount", "-o", "loop", fs, mnt)
+        imgs[h] = mnt + "/guest.img"
+        sh("truncate", "-s", "%dM" % DISK_MB, imgs[h])
+    return imgs
+
+
+def disks_teardown():
+    for h in NS:
+        sh("umount", "%s/fs-%s" % (WORK, h), check=False)
+
+
+def sha256(path):
+    return sh("sha256sum", path).split()[0]
+
+
+class Mirror:
+    """The disk goes as with libvirt's --copy-storage-all: the destination
+    exports its empty image over NBD, the source mirrors into it while the
+    guest runs and writes, the migration starts once the mirror is ready,
+    and the mirror ends (both images equal) after it completed, before the
+    destination (started with -S) runs the guest."""
+
+    def before(self, mv):
+        d, s = mv.dst.qmp, mv.src.qmp
+        nbd = {"type": "inet", "host": MIG_ADDR[mv.host], "port": "10809"}
+        d.cmd("nbd-server-start", addr={"type": "inet", "data": {"host": nbd["host"],
+                                                                  "port": nbd["port"]}})
+        d.cmd("block-export-add", type="nbd", id="exp0", name="disk0",
+              writable=True, **{"node-name": "disk0"})
+        s.cmd("blockdev-add", driver="nbd", server=nbd, export="disk0",
+              **{"node-name": "mirror0"})
+        s.cmd("blockdev-mirror", device="disk0", target="mirror0", sync="full",
+              **{"job-id": "mirror0"})
+        # The guest writes while the mirror copies
+        self.seed = Vm.seq
+        m = mv.src.console().command("disk-write %d %d" % (WRITE_MB, self.seed),
+                                     r"DISK-DONE (\S+)", 120)
+        self.sum = m.group(1)
+        deadline = time.time() + 120
+        while not any(j["device"] == "mirror0" and j["ready"]
+                      for j in s.cmd("query-block-jobs")):
+            expect(time.time() < deadline, "the mirror never became ready")
+            time.sleep(0.2)
+        log("mirror ready; the guest wrote %d MiB, sha256 %s" % (WRITE_MB, self.sum))
+
+    def during(self, mv):
+        pass
+
+    def after(self, mv):
+        d, s = mv.dst.qmp, mv.src.qmp
+        if mv.info["status"] != "completed":
+            s.call("block-job-cancel", device="mirror0", force=True)
+            return
+        s.cmd("block-job-cancel", device="mirror0")
+        deadline = time.time() + 60
+        while s.cmd("query-block-jobs"):
+            expect(time.time() < deadline, "the mirror did not end")
+            time.sleep(0.05)
+        d.cmd("block-export-del", id="exp0")
+        d.cmd("nbd-server-stop")
+        d.cmd("cont")
+
+
+def t_disk_move():
+    imgs = disks_setup()
+    g = Guest()
+    try:
+        g.boot("a", disk=imgs)
+        mv = g.move("vmmig lz4 with the disk mirrored over NBD", params=LZ4, disk=imgs,
+                    mirror=Mirror())
+        m = g.vm.console().command("disk-sum %d" % WRITE_MB, r"DISK-SUM (\S+)", 120)
+        expect(m.group(1) == mv.mirror_sum, "the disk on the destination reads %s, the "
+               "guest wrote %s" % (m.group(1), mv.mirror_sum))
+        g.vm.quit()
+        g.vm = None
+        a, b = sha256(imgs["a"]), sha256(imgs["b"])
+        log("images: source %s, destination %s" % (a, b))
+        expect(a == b, "the images differ after the move")
+    finally:
+        if g.vm:
+            g.vm.kill()
+        disks_teardown()
 
 
 def t_source_still_moves():
@@ -637,6 +735,7 @@ TESTS = [
     ("cancel_at_switchover", t_cancel_switchover),
     ("dest_killed_fails", t_dest_killed),
     ("move_after_failures", t_source_still_moves),
+    ("disk_moves_with_mirror", t_disk_move),
 ]
 
 
