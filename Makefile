@@ -88,6 +88,7 @@ checkpatch:
 	cd $(TOP) && $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse --show-types \
 		-f $(CHECKPATCH_FILES) | tee $(BUILD)/checkpatch.log
 	@! grep -qE ': (ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log
+	$(TOP)/userspace/qemu/check
 
 check-netlink:
 	@$(TOP)/tests/check-netlink $(KSRC) >/dev/null
