@@ -806,6 +806,28 @@ def t_rdma_move():
         rig_teardown()
 
 
+def t_link_cut():
+    """The migration link goes down mid pre-copy. QEMU's own stream would
+    wait for the kernel's TCP retries (15 minutes and more); the module's
+    connections give up after their user timeout (30 s, keepalive on the
+    receiving end), the session ends with ETIMEDOUT and QEMU fails the
+    migration with that reason; the source runs on."""
+    dev = "va" if GUEST_VM.vm.host == "a" else "vb"
+    ns = NS[GUEST_VM.vm.host]
+    cut = {}
+
+    def act(mv):
+        wait_active(mv, 2)
+        ns_sh(ns, "ip", "link", "set", dev, "down")
+        cut["t"] = time.time()
+    try:
+        GUEST_VM.failed_move("link cut", r"timed out", **FOREVER, action=act)
+        log("link cut: migration failed %.1f s after the link went down" %
+            (time.time() - cut["t"]))
+    finally:
+        ns_sh(ns, "ip", "link", "set", dev, "up")
+
+
 def t_source_still_moves():
     GUEST_VM.move("vmmig none after the failures", params=NONE)
 
@@ -826,6 +848,7 @@ TESTS = [
     ("cancel_in_precopy", t_cancel_precopy),
     ("cancel_at_switchover", t_cancel_switchover),
     ("dest_killed_fails", t_dest_killed),
+    ("link_cut_fails", t_link_cut),
     ("move_after_failures", t_source_still_moves),
     ("vmmig_rdma_move", t_rdma_move),
     ("disk_moves_with_mirror", t_disk_move),
