@@ -43,6 +43,7 @@ WORK = "/tmp/qemu-test"
 NS_LAN = "vmmig-lan"
 NS = {"a": "vmmig-a", "b": "vmmig-b"}
 MIG_ADDR = {"a": "10.77.0.1", "b": "10.77.0.2"}
+MIG_DEV = {"a": "va", "b": "vb"}
 LAN_IP, GUEST_IP, MAC = "10.78.0.1", "10.78.0.10", "52:54:00:77:00:10"
 QEMU_PORT = 4444
 RAM_MB, MEM_MB, WS_MB = 256, 64, 16
@@ -109,7 +110,7 @@ def hosts_setup():
         ns_sh(ns, "ip", "link", "set", "br0", "up")
     sh("ip", "link", "add", "va", "netns", NS["a"], "type", "veth",
        "peer", "name", "vb", "netns", NS["b"])
-    for h, dev in (("a", "va"), ("b", "vb")):
+    for h, dev in MIG_DEV.items():
         ns_sh(NS[h], "ip", "addr", "add", MIG_ADDR[h] + "/24", "dev", dev)
         ns_sh(NS[h], "ip", "link", "set", dev, "up")
         ctl(h, "enable")
@@ -835,7 +836,7 @@ def t_link_cut():
     connections give up after their user timeout (30 s, keepalive on the
     receiving end), the session ends with ETIMEDOUT and QEMU fails the
     migration with that reason; the source runs on."""
-    dev = "va" if GUEST_VM.vm.host == "a" else "vb"
+    dev = MIG_DEV[GUEST_VM.vm.host]
     ns = NS[GUEST_VM.vm.host]
     cut = {}
 
