@@ -73,6 +73,48 @@ static int vmmig_tcp_errno(int ret)
 	return ret == -ERESTARTSYS ? -EINTR : ret;
 }
 
+/*
+ * The socket's own error (user timeout, keepalive, reset, a TLS record
+ * that fails authentication) is handed out once, to whichever of the
+ * channel's sender and receive thread asks first; the other sees only a
+ * closed socket, EPIPE or the end of the stream, and may be the first to
+ * end the session, naming that instead of the cause. TCP reports the error
+ * before it wakes either of them: it is kept here for both.
+ */
+static void vmmig_tcp_error_report(struct sock *sk)
+{
+	struct vmmig_channel *ch;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	ch = sk->sk_user_data;
+	if (ch) {
+		if (!ch->sock_err)
+			WRITE_ONCE(ch->sock_err, -READ_ONCE(sk->sk_err));
+		ch->sk_error_report(sk);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* The channel is in its place in the session: its sock errors are kept. */
+static int vmmig_tcp_start(struct vmmig_channel *ch)
+{
+	struct sock *sk = ch->sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	ch->sock_err = 0;
+	ch->sk_error_report = sk->sk_error_report;
+	sk->sk_user_data = ch;
+	sk->sk_error_report = vmmig_tcp_error_report;
+	write_unlock_bh(&sk->sk_callback_lock);
+	return 0;
+}
+
+/* @ret: what a call on a closed socket returned; better, why it closed. */
+static int vmmig_tcp_closed(struct vmmig_channel *ch, int ret)
+{
+	return READ_ONCE(ch->sock_err) ?: ret;
+}
+
 static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
 {
 	int ret;
@@ -81,8 +123,10 @@ static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
 		ret = sock_sendmsg(ch->sock, msg);
 		if (ret == -EAGAIN)
 			return -ETIMEDOUT;
-		if (ret <= 0)
-			return ret ? vmmig_tcp_errno(ret) : -EPIPE;
+		if (ret == -EPIPE || !ret)
+			return vmmig_tcp_closed(ch, -EPIPE);
+		if (ret < 0)
+			return vmmig_tcp_errno(ret);
 		if (ch->sess)
 			atomic64_add(ret, &ch->sess->bytes_wire);
 	}
@@ -138,8 +182,8 @@ static int vmmig_tcp_recvmsg(struct vmmig_channel *ch, struct msghdr *msg)
 
 	while (msg_data_left(msg)) {
 		ret = sock_recvmsg(ch->sock, msg, MSG_WAITALL);
-		if (ret == 0)
-			return -ECONNRESET;
+		if (ret == 0 || ret == -ENOTCONN)
+			return vmmig_tcp_closed(ch, -ECONNRESET);
 		if (ret == -EAGAIN)
 			return -ETIMEDOUT;
 		if (ret < 0)
@@ -202,6 +246,15 @@ static void vmmig_tcp_shutdown(struct vmmig_channel *ch)
 
 static void vmmig_tcp_release(struct vmmig_channel *ch)
 {
+	struct sock *sk = ch->sock ? ch->sock->sk : NULL;
+
+	/* An orphaned socket still reports errors, long after the channel. */
+	if (sk && sk->sk_user_data == ch) {
+		write_lock_bh(&sk->sk_callback_lock);
+		sk->sk_user_data = NULL;
+		sk->sk_error_report = ch->sk_error_report;
+		write_unlock_bh(&sk->sk_callback_lock);
+	}
 	if (ch->sock)
 		sock_release(ch->sock);
 	ch->sock = NULL;
@@ -214,6 +267,7 @@ const struct vmmig_transport_ops vmmig_tcp_ops = {
 	.send_pages	= vmmig_tcp_send_pages,
 	.recv		= vmmig_tcp_recv,
 	.recv_pages	= vmmig_tcp_recv_pages,
+	.start		= vmmig_tcp_start,
 	.set_timeout	= vmmig_tcp_set_timeout,
 	.start_encryption = vmmig_tcp_start_encryption,
 	.shutdown	= vmmig_tcp_shutdown,

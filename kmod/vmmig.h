@@ -137,6 +137,9 @@ struct vmmig_channel {
 	unsigned int index;
 	const struct vmmig_transport_ops *ops;
 	struct socket *sock;		/* TCP */
+	/* TCP, once started: the socket's own error_report, and its error */
+	void (*sk_error_report)(struct sock *sk);
+	int sock_err;
 	void *conn;			/* RDMA: struct vmmig_rdma_conn */
 	struct mutex tx_lock;		/* one frame at a time */
 	struct task_struct *rx_thread;
