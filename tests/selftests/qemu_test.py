@@ -834,8 +834,10 @@ def t_link_cut():
     """The migration link goes down mid pre-copy. QEMU's own stream would
     wait for the kernel's TCP retries (15 minutes and more); the module's
     connections give up after their user timeout (30 s, keepalive on the
-    receiving end), the session ends with ETIMEDOUT and QEMU fails the
-    migration with that reason; the source runs on."""
+    receiving end), the session ends with the socket's error and QEMU
+    fails the migration with it: ETIMEDOUT, or ENETUNREACH when a
+    retransmission found no route (the link is this host's); the source
+    runs on."""
     dev = MIG_DEV[GUEST_VM.vm.host]
     ns = NS[GUEST_VM.vm.host]
     cut = {}
@@ -845,7 +847,8 @@ def t_link_cut():
         ns_sh(ns, "ip", "link", "set", dev, "down")
         cut["t"] = time.time()
     try:
-        GUEST_VM.failed_move("link cut", r"timed out", **FOREVER, action=act)
+        GUEST_VM.failed_move("link cut", r"timed out|Network is unreachable",
+                             **FOREVER, action=act)
         log("link cut: migration failed %.1f s after the link went down" %
             (time.time() - cut["t"]))
     finally:
