@@ -31,6 +31,8 @@ BUILD := $(TOP)/build
 TEST_KERNEL = $(shell $(TOP)/tests/vm/build-kernel)
 KDIR ?= $(TEST_KERNEL)/build
 KSRC ?= $(TEST_KERNEL)/src
+# Where make module builds: one tree per kernel (tests/bench/run: the bench kernel).
+MODULE_OUT ?= $(BUILD)/kmod-test
 DISTRO_KDIR ?= $(firstword $(wildcard /usr/src/linux-headers-6.12.*-amd64))
 
 VERSION := 0.1.0
@@ -70,7 +72,7 @@ define build_module
 endef
 
 module:
-	$(call build_module,$(KDIR),$(BUILD)/kmod-test)
+	$(call build_module,$(KDIR),$(MODULE_OUT))
 
 distro-build:
 	$(call build_module,$(DISTRO_KDIR),$(BUILD)/kmod-distro)
