@@ -173,6 +173,11 @@ class Qmp:
         self.sock.close()
 
 
+# QEMU trace events (patterns) every Vm logs to its output: the benchmark's
+# --trace, to see where a move's time goes.
+QEMU_TRACE = []
+
+
 class Vm:
     """One QEMU on a host, with the guest's tap and (optionally) disk."""
 
@@ -199,6 +204,10 @@ class Vm:
                "-chardev", "socket,id=s0,path=%s,server=on,wait=off" % self.serial,
                "-serial", "chardev:s0",
                "-qmp", "unix:%s,server=on,wait=off" % qmp]
+        for pattern in QEMU_TRACE:
+            cmd += ["-trace", pattern]
+        if QEMU_TRACE:
+            cmd += ["-msg", "timestamp=on"]
         if host:
             cmd += ["-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
                     "-device", "virtio-net-pci,netdev=n0,mac=%s,romfile=" % MAC]
@@ -773,12 +782,13 @@ def rxe_sent():
     return int(m.group(1)) if m else 0
 
 
-def t_rdma_move():
+def t_rdma_move(result=None):
     """Over RDMA (Soft-RoCE), vmmig-compression host-defaults with the
     host's performance rdma. rxe in Linux 6.12 is not network-namespace
     aware, so both QEMUs run in the initial namespace with two addresses on
     one veth end that carries the rxe device (as rdma_test's rig), and
-    without a NIC: this move checks memory, not the network."""
+    without a NIC: this move checks memory, not the network. @result (the
+    benchmark's): gets the move's figures."""
     rig_teardown()
     src = dst = None
     try:
@@ -814,6 +824,8 @@ def t_rdma_move():
         expect(info["status"] == "completed", "RDMA move %s: %s" %
                (info["status"], info.get("error-desc")))
         expect(rxe_sent() - sent0 > 1000, "the move did not go over rxe")
+        if result is not None:
+            result.update(info, seconds=time.time() - t0, packets=rxe_sent() - sent0)
         gen0, err = guest_status(dst)
         deadline = time.time() + 20
         gen1 = gen0
