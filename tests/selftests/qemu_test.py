@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "linux-guest"))
@@ -182,6 +183,7 @@ class Vm:
     """One QEMU on a host, with the guest's tap and (optionally) disk."""
 
     seq = 0
+    started = []    # by the test running, for its report
 
     def __init__(self, host, incoming=False, disk=None, paused=False, rate=None):
         Vm.seq += 1
@@ -223,6 +225,7 @@ class Vm:
             cmd += ["-S"]
         self.con = None
         self.proc = subprocess.Popen(cmd, stdout=open(self.out, "w"), stderr=subprocess.STDOUT)
+        Vm.started.append(self)
         try:
             self.qmp = Qmp(qmp)
         except OSError:
@@ -917,6 +920,7 @@ def main():
             if skip or broken:
                 print("ok %d %s # SKIP %s" % (i, name, skip or broken), flush=True)
                 continue
+            Vm.started.clear()
             try:
                 fn()
                 print("ok %d %s" % (i, name), flush=True)
@@ -925,6 +929,15 @@ def main():
             except Exception as e:  # noqa: BLE001 - every failure is a test result
                 failed += 1
                 log("%s: %s: %s" % (name, type(e).__name__, e))
+                if not isinstance(e, Fail):
+                    # not a check that failed: where, and what the QEMUs said
+                    for line in traceback.format_exc().splitlines()[-8:]:
+                        log("  " + line)
+                    for vm in Vm.started:
+                        if vm.proc.poll():  # not quit: crashed, or killed by the test
+                            log("  %s: exit %d, last output: %s" % (
+                                vm.name, vm.proc.returncode,
+                                vm.output()[-400:].replace("\n", " | ")))
                 print("not ok %d %s" % (i, name), flush=True)
                 if name != "disk_moves_with_mirror" and not GUEST_VM.recover(name):
                     broken = "no guest after %s" % name
