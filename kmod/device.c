@@ -78,6 +78,8 @@ union vmmig_args {
 	struct vmmig_event event;
 	struct vmmig_stats stats;
 	struct vmmig_auth auth;
+	struct vmmig_bandwidth bandwidth;
+	struct vmmig_dirty_ring ring;
 };
 
 struct vmmig_ioctl {
@@ -99,6 +101,8 @@ static const struct vmmig_ioctl vmmig_ioctls[] = {
 	{ VMMIG_IOC_WAIT_EVENT, sizeof(struct vmmig_event), true },
 	{ VMMIG_IOC_GET_STATS, sizeof(struct vmmig_stats), true },
 	{ VMMIG_IOC_SET_AUTH, sizeof(struct vmmig_auth), false },
+	{ VMMIG_IOC_SET_BANDWIDTH, sizeof(struct vmmig_bandwidth), false },
+	{ VMMIG_IOC_SEND_DIRTY_RING, sizeof(struct vmmig_dirty_ring), true },
 };
 
 /* Match type, number and direction; the size bits may grow with the struct. */
@@ -143,6 +147,9 @@ static long vmmig_dispatch(struct vmmig_session *s, unsigned int cmd,
 	case VMMIG_IOC_SET_AUTH:
 		return vmmig_need(s, VMMIG_STATE_NEW, VMMIG_ROLE_NONE) ?:
 		       vmmig_session_set_auth(s, &a->auth);
+	case VMMIG_IOC_SEND_DIRTY_RING:
+		return vmmig_need(s, VMMIG_STATE_ACTIVE, VMMIG_ROLE_SOURCE) ?:
+		       vmmig_send_dirty_ring(s, &a->ring);
 	case VMMIG_IOC_WAIT_EVENT:
 		if (s->role != VMMIG_ROLE_DESTINATION || s->state == VMMIG_STATE_NEW)
 			return -EBADFD;
@@ -197,9 +204,12 @@ static long vmmig_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			goto out;
 	}
 
+	/* Neither waits for s->lock, which a SEND_DIRTY may hold for long. */
 	if (cmd == VMMIG_IOC_GET_STATS) {
 		vmmig_session_stats(s, &a->stats);
 		ret = 0;
+	} else if (cmd == VMMIG_IOC_SET_BANDWIDTH) {
+		ret = vmmig_session_set_bandwidth(s, &a->bandwidth);
 	} else {
 		ret = mutex_lock_interruptible(&s->lock);
 		if (ret)

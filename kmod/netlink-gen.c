@@ -35,7 +35,7 @@ const struct nla_policy vmmig_peer_list_nl_policy[VMMIG_A_PEERLIST_ENTRY + 1] = 
 };
 
 /* VMMIG_CMD_SET_HOST - do */
-static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_PEER_LIST + 1] = {
+static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_BANDWIDTH + 1] = {
 	[VMMIG_A_HOST_INCOMING] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_OUTGOING] = NLA_POLICY_MAX(NLA_U8, 1),
 	[VMMIG_A_HOST_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
@@ -52,6 +52,7 @@ static const struct nla_policy vmmig_set_host_nl_policy[VMMIG_A_HOST_PEER_LIST +
 	[VMMIG_A_HOST_MAX_HANDSHAKES] = NLA_POLICY_RANGE(NLA_U32, 1, 1024),
 	[VMMIG_A_HOST_NETWORK_LIST] = NLA_POLICY_NESTED(vmmig_network_list_nl_policy),
 	[VMMIG_A_HOST_PEER_LIST] = NLA_POLICY_NESTED(vmmig_peer_list_nl_policy),
+	[VMMIG_A_HOST_BANDWIDTH] = { .type = NLA_U64, },
 };
 
 /* VMMIG_CMD_ADD_NETWORK - do */
@@ -82,8 +83,13 @@ static const struct nla_policy vmmig_del_peer_nl_policy[VMMIG_A_PEER_NAME + 1] =
 	[VMMIG_A_PEER_NAME] = { .type = NLA_NUL_STRING, .len = 31, },
 };
 
+/* VMMIG_CMD_ABORT_SESSION - do */
+static const struct nla_policy vmmig_abort_session_nl_policy[VMMIG_A_SESS_ID + 1] = {
+	[VMMIG_A_SESS_ID] = { .type = NLA_U32, },
+};
+
 /* Ops table for vmmig */
-const struct genl_split_ops vmmig_nl_ops[9] = {
+const struct genl_split_ops vmmig_nl_ops[10] = {
 	{
 		.cmd	= VMMIG_CMD_GET_HOST,
 		.doit	= vmmig_nl_get_host_doit,
@@ -93,7 +99,7 @@ const struct genl_split_ops vmmig_nl_ops[9] = {
 		.cmd		= VMMIG_CMD_SET_HOST,
 		.doit		= vmmig_nl_set_host_doit,
 		.policy		= vmmig_set_host_nl_policy,
-		.maxattr	= VMMIG_A_HOST_PEER_LIST,
+		.maxattr	= VMMIG_A_HOST_BANDWIDTH,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
@@ -137,6 +143,13 @@ const struct genl_split_ops vmmig_nl_ops[9] = {
 		.doit		= vmmig_nl_del_peer_doit,
 		.policy		= vmmig_del_peer_nl_policy,
 		.maxattr	= VMMIG_A_PEER_NAME,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VMMIG_CMD_ABORT_SESSION,
+		.doit		= vmmig_nl_abort_session_doit,
+		.policy		= vmmig_abort_session_nl_policy,
+		.maxattr	= VMMIG_A_SESS_ID,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };

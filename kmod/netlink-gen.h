@@ -18,7 +18,7 @@ extern const struct nla_policy vmmig_peer_entry_nl_policy[VMMIG_A_PEERENT_ADDR6 
 extern const struct nla_policy vmmig_peer_list_nl_policy[VMMIG_A_PEERLIST_ENTRY + 1];
 
 /* Ops table for vmmig */
-extern const struct genl_split_ops vmmig_nl_ops[9];
+extern const struct genl_split_ops vmmig_nl_ops[10];
 
 int vmmig_nl_get_host_doit(struct sk_buff *skb, struct genl_info *info);
 int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info);
@@ -31,6 +31,7 @@ int vmmig_nl_get_session_dumpit(struct sk_buff *skb,
 int vmmig_nl_get_peer_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int vmmig_nl_add_peer_doit(struct sk_buff *skb, struct genl_info *info);
 int vmmig_nl_del_peer_doit(struct sk_buff *skb, struct genl_info *info);
+int vmmig_nl_abort_session_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	VMMIG_NLGRP_EVENTS,

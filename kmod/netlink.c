@@ -125,7 +125,8 @@ static int vmmig_nl_fill_host(struct sk_buff *skb, struct vmmig_net *vn)
 	    nla_put_u64_64bit(skb, VMMIG_A_HOST_REFUSED_DISABLED,
 			      atomic64_read(&vn->refused_disabled), VMMIG_A_HOST_PAD) ||
 	    nla_put_u64_64bit(skb, VMMIG_A_HOST_REFUSED_BUSY,
-			      atomic64_read(&vn->refused_busy), VMMIG_A_HOST_PAD))
+			      atomic64_read(&vn->refused_busy), VMMIG_A_HOST_PAD) ||
+	    nla_put_u64_64bit(skb, VMMIG_A_HOST_BANDWIDTH, h->bandwidth, VMMIG_A_HOST_PAD))
 		return -EMSGSIZE;
 	return vmmig_nl_fill_auth(skb, vn);
 }
@@ -434,6 +435,21 @@ static int vmmig_nl_check_rdma(struct vmmig_net *vn, struct nlattr **a,
 	return -EINVAL;
 }
 
+/*
+ * A cap below VMMIG_MIN_BANDWIDTH would take minutes per frame: surely a
+ * mistake of units, not a setting (the spec checks no range of a u64).
+ */
+static int vmmig_nl_check_bandwidth(const struct nlattr *attr, struct netlink_ext_ack *extack)
+{
+	u64 bw = attr ? nla_get_u64(attr) : 0;
+
+	if (!bw || bw >= VMMIG_MIN_BANDWIDTH)
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "the bandwidth cap is 0 (unlimited) or at least 1000 bytes per second");
+	return -ERANGE;
+}
+
 int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vmmig_net *vn = vmmig_net(genl_info_net(info));
@@ -451,6 +467,9 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 				    "RDMA transport not available");
 		return -EOPNOTSUPP;
 	}
+	ret = vmmig_nl_check_bandwidth(a[VMMIG_A_HOST_BANDWIDTH], info->extack);
+	if (ret)
+		return ret;
 	/* The whole new list is checked before anything changes. */
 	if (a[VMMIG_A_HOST_NETWORK_LIST]) {
 		nets = kcalloc(VMMIG_MAX_NETWORKS, sizeof(*nets), GFP_KERNEL);
@@ -489,6 +508,8 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 		h.compression = nla_get_u32(a[VMMIG_A_HOST_COMPRESSION]);
 	if (a[VMMIG_A_HOST_MAX_MIGRATIONS])
 		h.max_migrations = nla_get_u32(a[VMMIG_A_HOST_MAX_MIGRATIONS]);
+	if (a[VMMIG_A_HOST_BANDWIDTH])
+		h.bandwidth = nla_get_u64(a[VMMIG_A_HOST_BANDWIDTH]);
 	ret = vmmig_nl_check_rdma(vn, a, auth, &h, info->extack);
 	if (ret) {
 		mutex_unlock(&vn->cfg_lock);
@@ -505,6 +526,11 @@ int vmmig_nl_set_host_doit(struct sk_buff *skb, struct genl_info *info)
 			vmmig_nl_err(info->extack, NULL, msg);
 			return ret;
 		}
+	}
+	/* Only a new value resets the bucket: apply sends every setting. */
+	if (h.bandwidth != vn->host.bandwidth) {
+		vmmig_rl_set_rate(&vn->rl, h.bandwidth, ktime_get());
+		vmmig_send_throttle_wake(vn);
 	}
 	vn->host = h;
 	if (nets) {
@@ -649,7 +675,10 @@ static int vmmig_nl_fill_session(struct sk_buff *skb, struct vmmig_session *s)
 			      VMMIG_A_SESS_PAD) ||
 	    nla_put_u64_64bit(skb, VMMIG_A_SESS_COMP_BYTES_OUT, st.comp_bytes_out,
 			      VMMIG_A_SESS_PAD) ||
-	    (st.error && nla_put_u32(skb, VMMIG_A_SESS_ERROR, st.error)))
+	    (st.error && nla_put_u32(skb, VMMIG_A_SESS_ERROR, st.error)) ||
+	    (st.role == VMMIG_ROLE_SOURCE &&
+	     nla_put_u64_64bit(skb, VMMIG_A_SESS_BANDWIDTH, vmmig_session_bandwidth(s),
+			       VMMIG_A_SESS_PAD)))
 		return -EMSGSIZE;
 	/* The peer is written before the session leaves NEW (session.c). */
 	if (smp_load_acquire(&s->state) != VMMIG_STATE_NEW &&
@@ -687,6 +716,42 @@ int vmmig_nl_get_session_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	mutex_unlock(&vn->cfg_lock);
 	cb->args[0] = i;
 	return skb->len;
+}
+
+/*
+ * An administrator ends a migration: the same abort as the VMM's own,
+ * with ECANCELED for both ends. The reference, not cfg_lock, keeps the
+ * session alive across the abort, which sleeps (netns.h).
+ */
+int vmmig_nl_abort_session_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *id = info->attrs[VMMIG_A_SESS_ID];
+	struct vmmig_session *s;
+	u32 state;
+	int ret = 0;
+
+	if (!vmmig_nl_need(info->attrs, NULL, VMMIG_A_SESS_ID, info->extack,
+			   "session id missing"))
+		return -EINVAL;
+	s = vmmig_net_get_session(genl_info_net(info), nla_get_u32(id));
+	if (!s) {
+		NL_SET_ERR_MSG_FMT(info->extack, "no session %u", nla_get_u32(id));
+		return -ENOENT;
+	}
+	if (!vmmig_session_abort(s, ECANCELED, true, "aborted by the administrator")) {
+		state = READ_ONCE(s->state);
+		if (state == VMMIG_STATE_NEW) {
+			NL_SET_ERR_MSG_FMT(info->extack,
+					   "session %u has not started: nothing to abort", s->id);
+			ret = -EBADFD;
+		} else {
+			NL_SET_ERR_MSG_FMT(info->extack, "session %u already ended (%s)", s->id,
+					   state == VMMIG_STATE_FINISHED ? "finished" : "aborted");
+			ret = -EALREADY;
+		}
+	}
+	vmmig_net_put_session(s);
+	return ret;
 }
 
 /* ---- the peer list ---- */
@@ -820,13 +885,14 @@ void vmmig_nl_notify(struct net *net, const struct vmmig_notice *n)
 	genlmsg_multicast_netns(&vmmig_nl_family, net, skb, 0, VMMIG_NLGRP_EVENTS, GFP_KERNEL);
 }
 
-/* A session started, finished or aborted. May sleep. */
-void vmmig_nl_notify_session(struct vmmig_session *s, u32 event, int error)
+/* A session started, finished or aborted (@msg: why, or NULL). May sleep. */
+void vmmig_nl_notify_session(struct vmmig_session *s, u32 event, int error,
+			     const char *msg)
 {
 	/* Only sessions that were ACTIVE get here: the peer is known. */
 	struct vmmig_notice n = {
 		.event = event, .id = s->id, .role = READ_ONCE(s->role),
-		.peer = &s->peer, .error = error,
+		.peer = &s->peer, .error = error, .msg = msg,
 	};
 
 	vmmig_nl_notify(s->net, &n);

@@ -5,6 +5,7 @@
  * list and the list of sessions (see the locking rules in netns.h).
  */
 #include <linux/list.h>
+#include <linux/wait_bit.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -41,6 +42,39 @@ void vmmig_net_del_session(struct vmmig_session *s)
 	mutex_unlock(&vn->cfg_lock);
 }
 
+/**
+ * vmmig_net_get_session - the session @id of @net, for a netlink request
+ * @net: the namespace of the request
+ * @id: the session's number in it
+ *
+ * Return: the session, held, or NULL if @net has none of that number.
+ * Until vmmig_net_put_session(), its close waits: every part of it may be
+ * used but @lock, which an ioctl of its VMM may hold for long.
+ */
+struct vmmig_session *vmmig_net_get_session(struct net *net, u32 id)
+{
+	struct vmmig_net *vn = vmmig_net(net);
+	struct vmmig_session *s;
+
+	mutex_lock(&vn->cfg_lock);
+	list_for_each_entry(s, &vn->sessions, net_node) {
+		if (s->id == id) {
+			atomic_inc(&s->nl_refs);
+			mutex_unlock(&vn->cfg_lock);
+			return s;
+		}
+	}
+	mutex_unlock(&vn->cfg_lock);
+	return NULL;
+}
+
+void vmmig_net_put_session(struct vmmig_session *s)
+{
+	/* Only the address is used: the close may free @s at once. */
+	if (atomic_dec_and_test(&s->nl_refs))
+		wake_up_var(&s->nl_refs);
+}
+
 static int __net_init vmmig_net_init(struct net *net)
 {
 	struct vmmig_net *vn = vmmig_net(net);
@@ -53,6 +87,7 @@ static int __net_init vmmig_net_init(struct net *net)
 	vn->nets_gen = 1;
 	vn->sessions_gen = 1;
 	INIT_LIST_HEAD(&vn->sessions);
+	vmmig_rl_init(&vn->rl, vn->host.bandwidth, ktime_get());
 	return vmmig_auth_net_init(&vn->auth);
 }
 

@@ -3,6 +3,8 @@
  * Per network namespace state: a "host" in the tests is a namespace.
  *
  * Locking: @lock guards the listeners and their waiters (listen.c).
+ * @rl, the host's bandwidth bucket, has its own leaf lock (ratelimit.h);
+ * SET_HOST changes its rate under @cfg_lock, senders take from it without.
  * @cfg_lock guards the host settings, the network list, the session list
  * and each listed session's @admitted; nothing else is taken under it but
  * the sessions' own atomics and READ_ONCE fields, and @auth.lock. The two
@@ -46,9 +48,11 @@ struct vmmig_host {
 	u32 channels;
 	u32 compression;		/* enum vmmig_comp */
 	u32 max_migrations;
+	u64 bandwidth;			/* bytes per second; 0: no cap */
 };
 
 #include "auth.h"
+#include "ratelimit.h"
 
 struct vmmig_net {
 	struct mutex lock;		/* guards listeners and their waiters */
@@ -66,6 +70,8 @@ struct vmmig_net {
 	atomic64_t refused_disabled;
 	atomic64_t refused_busy;
 	struct vmmig_auth_net auth;	/* the host's authentication settings */
+	/* host.bandwidth at work: every source session's sends (send.c) */
+	struct vmmig_rl rl;
 };
 
 #endif /* _VMMIG_NETNS_H */

@@ -304,7 +304,7 @@ static int vmmig_rx_fin(struct vmmig_channel *ch)
 	wake_up_all(&s->wq);
 	if (done) {
 		trace_vmmig_session_end(s);
-		vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0);
+		vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0, NULL);
 	}
 	return 0;
 }
@@ -315,6 +315,8 @@ static const char *vmmig_rx_why(int err)
 	switch (err) {
 	case -ECONNABORTED:
 		return "the peer aborted";
+	case -ECANCELED:
+		return "the peer's administrator aborted";
 	case -ECONNRESET:
 		return "the peer closed the connection";
 	case -EBADMSG:
@@ -334,8 +336,9 @@ static int vmmig_rx_frame(struct vmmig_channel *ch, const struct vmmig_frame *f)
 	struct vmmig_session *s = ch->sess;
 	bool dest = s->role == VMMIG_ROLE_DESTINATION;
 
+	/* Only an administrator's cancel is told apart (wire-protocol.md). */
 	if (f->type == VMMIG_FRAME_ABORT)
-		return -ECONNABORTED;
+		return f->count == ECANCELED ? -ECANCELED : -ECONNABORTED;
 	if (dest && ch->fin)
 		return -EPROTO;		/* nothing may follow FIN */
 
@@ -382,8 +385,8 @@ int vmmig_rx_thread(void *data)
 	 */
 	if (READ_ONCE(s->state) == VMMIG_STATE_ACTIVE && !kthread_should_stop() &&
 	    !(ch->fin && ret == -ECONNRESET))
-		vmmig_session_abort(s, -ret, ret != -ECONNABORTED && ret != -ECONNRESET,
-				    vmmig_rx_why(ret));
+		vmmig_session_abort(s, -ret, ret != -ECONNABORTED && ret != -ECONNRESET &&
+				    ret != -ECANCELED, vmmig_rx_why(ret));
 
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);

@@ -7,6 +7,10 @@
  * its own chunks, in parallel; a zero page costs a bit of a frame's zero
  * map (or a header for a run of them), the others are spliced into the
  * socket.
+ *
+ * Every byte a source hands to its transport is paced first by the host's
+ * and the session's bandwidth buckets (ratelimit.h): vmmig_send_throttle(),
+ * called by the transports where they hand bytes to the network.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -15,8 +19,68 @@
 #include <linux/uaccess.h>
 
 #include "vmmig.h"
+#include "netns.h"
 #include "compress/compress.h"
 #include "zero.h"
+
+/*
+ * Sleep until @rl lets @bytes go. Waits on the session's wait queue, which
+ * vmmig_session_abort() wakes, as do a change of either cap (gen); the
+ * hrtimer keeps a wait of a few hundred microseconds that short.
+ */
+static int vmmig_throttle_on(struct vmmig_session *s, struct vmmig_rl *rl, size_t bytes)
+{
+	u64 ns;
+	u32 gen;
+	int ret;
+
+	while ((ns = vmmig_rl_take(rl, bytes, ktime_get()))) {
+		gen = READ_ONCE(rl->gen);
+		ret = wait_event_interruptible_hrtimeout(s->wq, !vmmig_active(s) ||
+							 READ_ONCE(rl->gen) != gen,
+							 ns_to_ktime(ns));
+		if (ret == -ERESTARTSYS)
+			return -EINTR;
+		if (!vmmig_active(s))
+			return -s->error ?: -ECONNABORTED;
+	}
+	return 0;
+}
+
+/**
+ * vmmig_send_throttle - wait until the bandwidth caps let @bytes go
+ * @s: the session; only an active source is paced
+ * @bytes: what the caller hands to the network next, headers included
+ *
+ * The session's bucket first, then the host's: bytes taken from the first
+ * while waiting for the second go later than they were counted, never
+ * earlier, so neither cap is exceeded. Called without any lock but the
+ * channel's tx_lock; a sleeping sender holds only its own channel.
+ *
+ * Return: 0; -EINTR on a signal (a frame cut short ends the session);
+ * the session's error once it is no longer active.
+ */
+int vmmig_send_throttle(struct vmmig_session *s, size_t bytes)
+{
+	/* The handshake, and an ABORT frame after the end, are never held back. */
+	if (s->role != VMMIG_ROLE_SOURCE || !vmmig_active(s))
+		return 0;
+	return vmmig_throttle_on(s, &s->rl, bytes) ?:
+	       vmmig_throttle_on(s, &vmmig_net(s->net)->rl, bytes);
+}
+
+/*
+ * The host's cap changed: wake the senders that sleep on the old one.
+ * Caller holds vn->cfg_lock, which keeps the listed sessions alive.
+ */
+void vmmig_send_throttle_wake(struct vmmig_net *vn)
+{
+	struct vmmig_session *s;
+
+	list_for_each_entry(s, &vn->sessions, net_node)
+		if (READ_ONCE(s->role) == VMMIG_ROLE_SOURCE)
+			wake_up_all(&s->wq);
+}
 
 unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch)
 {
@@ -267,13 +331,59 @@ static int vmmig_dirty_check(struct vmmig_session *s, const struct vmmig_dirty *
 	return 0;
 }
 
+/*
+ * Send pages [@first, @first + @npages) of @mem whose bit is set in @map
+ * (NULL: all), on every channel; add what went to @pages and @zero_pages.
+ * Caller holds s->lock; the session is an ACTIVE source.
+ */
+static int vmmig_send_map(struct vmmig_session *s, struct vmmig_mem *mem,
+			  const unsigned long *map, u64 first, u64 npages,
+			  u64 *pages, u64 *zero_pages)
+{
+	struct vmmig_send_job *job = &s->job;
+	unsigned int i;
+	u64 sent, zero;
+	int ret;
+
+	vmmig_round_begin(s);
+
+	job->mem = mem;
+	job->map = map;
+	job->first = first;
+	job->npages = npages;
+	job->error = 0;
+	atomic64_set(&job->pages, 0);
+	atomic64_set(&job->zero_pages, 0);
+	atomic_set(&job->pending, s->nch);
+	reinit_completion(&job->done);
+	for (i = 0; i < s->nch; i++)
+		queue_work(system_unbound_wq, &s->ch[i].tx_work);
+	/*
+	 * Idle, not uninterruptible: under a bandwidth cap a SEND_DIRTY may
+	 * rightly take minutes, which is no hung task. ABORT ends it.
+	 */
+	wait_for_completion_state(&job->done, TASK_IDLE);
+
+	sent = atomic64_read(&job->pages);
+	zero = atomic64_read(&job->zero_pages);
+	*pages += sent;
+	*zero_pages += zero;
+	atomic64_add(sent, &s->pages);
+	atomic64_add(zero, &s->zero_pages);
+	ret = job->error;
+	if (ret) {
+		vmmig_session_abort(s, -ret, true, "sending pages failed");
+		/* Whoever ended it first says why, not the send it broke. */
+		ret = -READ_ONCE(s->error) ?: ret;
+	}
+	return ret;
+}
+
 /* Caller holds s->lock; the session is an ACTIVE source. */
 int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d)
 {
-	struct vmmig_send_job *job = &s->job;
 	unsigned long *map = NULL;
 	struct vmmig_mem *mem;
-	unsigned int i;
 	int ret;
 
 	ret = vmmig_dirty_check(s, d, &mem);
@@ -291,29 +401,84 @@ int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d)
 		if (ret)
 			goto out;
 	}
-	vmmig_round_begin(s);
-
-	job->mem = mem;
-	job->map = map;
-	job->first = d->first_page;
-	job->npages = d->num_pages;
-	job->error = 0;
-	atomic64_set(&job->pages, 0);
-	atomic64_set(&job->zero_pages, 0);
-	atomic_set(&job->pending, s->nch);
-	reinit_completion(&job->done);
-	for (i = 0; i < s->nch; i++)
-		queue_work(system_unbound_wq, &s->ch[i].tx_work);
-	wait_for_completion(&job->done);
-
-	d->pages = atomic64_read(&job->pages);
-	d->zero_pages = atomic64_read(&job->zero_pages);
-	atomic64_add(d->pages, &s->pages);
-	atomic64_add(d->zero_pages, &s->zero_pages);
-	ret = job->error;
-	if (ret)
-		vmmig_session_abort(s, -ret, true, "sending pages failed");
+	d->pages = 0;
+	d->zero_pages = 0;
+	ret = vmmig_send_map(s, mem, map, d->first_page, d->num_pages, &d->pages,
+			     &d->zero_pages);
 out:
 	kvfree(map);
+	return ret;
+}
+
+/* Copy in @n elements of @size bytes from @uptr; NULL with *@err set on failure. */
+static void *vmmig_copy_array(u64 uptr, size_t n, size_t size, int *err)
+{
+	void *p;
+
+	/* The limits keep this far below INT_MAX; __GFP_NOWARN as for a bitmap. */
+	p = kvmalloc_array(n ?: 1, size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (copy_from_user(p, u64_to_user_ptr(uptr), n * size)) {
+		kvfree(p);
+		*err = -EFAULT;
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Caller holds s->lock; the session is an ACTIVE source. Every slot and
+ * entry is checked (ring.c) before the first page is sent; then each
+ * region named goes through the same job as a SEND_DIRTY bitmap.
+ */
+int vmmig_send_dirty_ring(struct vmmig_session *s, struct vmmig_dirty_ring *d)
+{
+	struct vmmig_ring_slot *uslots = NULL;
+	struct vmmig_dirty_gfn *entries = NULL;
+	struct vmmig_ring_span *spans = NULL;
+	struct vmmig_ring_map *maps = NULL;
+	unsigned int r;
+	int ret = 0;
+
+	if (d->flags || d->reserved || !d->nr_slots || d->nr_slots > VMMIG_RING_MAX_SLOTS ||
+	    d->nr_entries > VMMIG_RING_MAX_ENTRIES)
+		return -EINVAL;
+	uslots = vmmig_copy_array(d->slots, d->nr_slots, sizeof(*uslots), &ret);
+	if (!uslots)
+		return ret;
+	entries = vmmig_copy_array(d->entries, d->nr_entries, sizeof(*entries), &ret);
+	if (!entries)
+		goto out;
+	maps = kcalloc(d->nr_slots, sizeof(*maps), GFP_KERNEL_ACCOUNT);
+	spans = kcalloc(s->nmems, sizeof(*spans), GFP_KERNEL_ACCOUNT);
+	if (!maps || !spans) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (r = 0; r < s->nmems; r++) {
+		spans[r].id = s->mems[r].id;
+		spans[r].npages = s->mems[r].npages;
+	}
+	ret = vmmig_ring_slots(uslots, d->nr_slots, spans, s->nmems, maps) ?:
+	      vmmig_ring_walk(maps, d->nr_slots, entries, d->nr_entries, spans, s->nmems);
+	if (ret)
+		goto out;
+
+	d->pages = 0;
+	d->zero_pages = 0;
+	for (r = 0; r < s->nmems && !ret; r++)
+		if (spans[r].map)
+			ret = vmmig_send_map(s, &s->mems[r], spans[r].map, spans[r].lo,
+					     spans[r].hi - spans[r].lo, &d->pages,
+					     &d->zero_pages);
+	vmmig_ring_spans_free(spans, s->nmems);
+out:
+	kfree(spans);
+	kfree(maps);
+	kvfree(entries);
+	kvfree(uslots);
 	return ret;
 }

@@ -23,6 +23,12 @@
 #define VMMIG_CONNECT_TIMEOUT_MS	10000
 /* A SYNC the peer does not answer in this time ends the session. */
 #define VMMIG_SYNC_TIMEOUT		(60 * HZ)
+/*
+ * Once a session is ABORTED, a channel's sender stops at the end of its
+ * frame (send.c): worth waiting that long for its tx_lock, so that the
+ * ABORT frame, rather than a bare reset, tells the peer why.
+ */
+#define VMMIG_ABORT_TX_WAIT		(HZ / 10)
 
 struct vmmig_session *vmmig_session_create(void)
 {
@@ -38,6 +44,7 @@ struct vmmig_session *vmmig_session_create(void)
 	INIT_LIST_HEAD(&s->events);
 	INIT_LIST_HEAD(&s->accept_node);
 	init_completion(&s->job.done);
+	vmmig_rl_init(&s->rl, 0, ktime_get());
 	for (i = 0; i < VMMIG_MAX_CHANNELS; i++) {
 		s->ch[i].sess = s;
 		s->ch[i].index = i;
@@ -64,6 +71,8 @@ void vmmig_session_destroy(struct vmmig_session *s)
 	unsigned int i;
 
 	vmmig_net_del_session(s);
+	/* A netlink request that found it before may still be using it. */
+	wait_var_event(&s->nl_refs, !atomic_read(&s->nl_refs));
 	vmmig_session_abort(s, ECONNABORTED, true, "/dev/vmmig closed before the session ended");
 	for (i = 0; i < VMMIG_MAX_CHANNELS; i++)
 		s->ch[i].ops->shutdown(&s->ch[i]);
@@ -120,26 +129,42 @@ int vmmig_recv_frame(struct vmmig_channel *ch, struct vmmig_frame *f)
 	return vmmig_frame_decode(&hdr, f);
 }
 
+/* @ch's tx_lock, waiting until @deadline at most; false if not had. */
+static bool vmmig_abort_tx_lock(struct vmmig_channel *ch, unsigned long deadline)
+{
+	while (!mutex_trylock(&ch->tx_lock)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(500, 1000);
+	}
+	return true;
+}
+
 /**
  * vmmig_session_abort - end an active session
  * @s: the session
  * @err: why, a positive errno
  * @tell_peer: send the peer an ABORT frame first (best effort)
- * @why: the reason for a person, in the vmmig_abort tracepoint
+ * @why: the reason for a person, in the vmmig_abort tracepoint and the
+ *	ABORTED event's MESSAGE
  *
- * Callable from any thread of the session; only the first call counts.
- * Every channel is shut down, which wakes whoever waits on it.
+ * Callable from any thread of the session, or holding it with
+ * vmmig_net_get_session(); only the first call counts. Every channel is
+ * shut down, which wakes whoever waits on it.
+ *
+ * Return: true if this call ended the session, false if it was not ACTIVE.
  */
-void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
+bool vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
 			 const char *why)
 {
 	struct vmmig_frame f = { .type = VMMIG_FRAME_ABORT, .count = err };
+	unsigned long deadline = jiffies + VMMIG_ABORT_TX_WAIT;
 	unsigned int i;
 
 	spin_lock_bh(&s->ev_lock);
 	if (s->state != VMMIG_STATE_ACTIVE) {
 		spin_unlock_bh(&s->ev_lock);
-		return;
+		return false;
 	}
 	s->state = VMMIG_STATE_ABORTED;
 	s->error = err;
@@ -159,18 +184,24 @@ void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
 	/*
 	 * ABORT on every channel, so that whichever the peer reads first ends
 	 * with it rather than with the bare close. A sender stuck on a full
-	 * socket holds tx_lock: there the reset has to say it.
+	 * socket holds tx_lock past the wait: there the reset has to say it.
 	 */
 	for (i = 0; tell_peer && i < s->nch; i++) {
-		if (!mutex_trylock(&s->ch[i].tx_lock))
+		if (!vmmig_abort_tx_lock(&s->ch[i], deadline))
 			continue;
 		s->ch[i].ops->set_timeout(&s->ch[i], HZ / 10);
 		vmmig_send_frame(&s->ch[i], &f, NULL, false);
 		mutex_unlock(&s->ch[i].tx_lock);
 	}
+	/* The shutdown must not discard the ABORT frames just sent. */
+	deadline = jiffies + VMMIG_ABORT_TX_WAIT;
+	for (i = 0; tell_peer && i < s->nch; i++)
+		if (s->ch[i].ops->flush)
+			s->ch[i].ops->flush(&s->ch[i], deadline);
 	for (i = 0; i < s->nch; i++)
 		s->ch[i].ops->shutdown(&s->ch[i]);
-	vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, err);
+	vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, err, why);
+	return true;
 }
 
 /* One codec context per channel, allocated before any page moves. */
@@ -241,7 +272,7 @@ int vmmig_session_start(struct vmmig_session *s)
 		}
 		s->ch[i].rx_thread = t;
 	}
-	vmmig_nl_notify_session(s, VMMIG_NOTIFY_STARTED, 0);
+	vmmig_nl_notify_session(s, VMMIG_NOTIFY_STARTED, 0, NULL);
 	return 0;
 }
 
@@ -560,12 +591,13 @@ int vmmig_session_finish(struct vmmig_session *s)
 			spin_unlock_bh(&s->ev_lock);
 			trace_vmmig_abort(s, -ret, "sending FIN failed");
 			trace_vmmig_session_end(s);
-			vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, -ret);
+			vmmig_nl_notify_session(s, VMMIG_NOTIFY_ABORTED, -ret,
+						"sending FIN failed");
 			return ret;
 		}
 	}
 	trace_vmmig_session_end(s);
-	vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0);
+	vmmig_nl_notify_session(s, VMMIG_NOTIFY_FINISHED, 0, NULL);
 	return 0;
 }
 
@@ -653,4 +685,39 @@ void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st)
 	}
 	st->elapsed_ns = ns;
 	st->bytes_per_sec = ns ? mul_u64_u64_div_u64(st->bytes_wire, NSEC_PER_SEC, ns) : 0;
+}
+
+/*
+ * VMMIG_IOC_SET_BANDWIDTH, without s->lock (device.c): the VMM changes the
+ * cap while another of its threads sends. A NEW session keeps it for when
+ * it connects; a destination sends nothing worth capping.
+ */
+int vmmig_session_set_bandwidth(struct vmmig_session *s, const struct vmmig_bandwidth *b)
+{
+	int ret = 0;
+
+	if (b->flags || b->reserved[0] || b->reserved[1] ||
+	    (b->bytes_per_sec && b->bytes_per_sec < VMMIG_MIN_BANDWIDTH))
+		return -EINVAL;
+	spin_lock_bh(&s->ev_lock);
+	if (s->state == VMMIG_STATE_ABORTED)
+		ret = -s->error;
+	else if (s->state == VMMIG_STATE_FINISHED || s->role == VMMIG_ROLE_DESTINATION)
+		ret = -EBADFD;
+	spin_unlock_bh(&s->ev_lock);
+	if (ret)
+		return ret;
+	vmmig_rl_set_rate(&s->rl, b->bytes_per_sec, ktime_get());
+	wake_up_all(&s->wq);
+	return 0;
+}
+
+/* A source's effective cap: the lower of its own and the host's; 0: none. */
+u64 vmmig_session_bandwidth(struct vmmig_session *s)
+{
+	u64 own = vmmig_rl_rate(&s->rl), host = vmmig_rl_rate(&vmmig_net(s->net)->rl);
+
+	if (!own || !host)
+		return own ?: host;
+	return min(own, host);
 }

@@ -119,6 +119,10 @@ static int vmmig_tcp_sendmsg(struct vmmig_channel *ch, struct msghdr *msg)
 {
 	int ret;
 
+	/* What the bandwidth caps count: the bytes handed to the (TLS) socket. */
+	ret = ch->sess ? vmmig_send_throttle(ch->sess, msg_data_left(msg)) : 0;
+	if (ret)
+		return ret;
 	while (msg_data_left(msg)) {
 		ret = sock_sendmsg(ch->sock, msg);
 		if (ret == -EAGAIN)

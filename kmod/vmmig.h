@@ -15,6 +15,9 @@
  * - Every session is on its namespace's list from open to close;
  *   vmmig_net.cfg_lock guards the list and @admitted (netns.h). A dump
  *   reads a listed session under that lock, so it cannot be freed meanwhile.
+ *   A netlink request that must sleep on a session (ABORT_SESSION) takes
+ *   @nl_refs under that lock instead (vmmig_net_get_session()); the close
+ *   waits for it once the session is off the list, before tearing down.
  * - Host settings, the host's authentication settings among them, have one
  *   writer at a time under vmmig_net.cfg_lock (netns.h). Authentication
  *   settings (auth.h) are immutable and reference-counted; a session's own
@@ -37,6 +40,7 @@
 #include <linux/vmmig.h>
 
 #include "protocol.h"
+#include "ratelimit.h"
 
 struct net;
 struct page;
@@ -82,6 +86,13 @@ struct vmmig_transport_ops {
 	/* Encrypt and authenticate every byte from now on (ktls.c for TCP). */
 	int (*start_encryption)(struct vmmig_channel *ch, const struct vmmig_traffic_key *tx,
 				const struct vmmig_traffic_key *rx);
+	/*
+	 * Optional: wait until @deadline (jiffies) at most for what was sent
+	 * to have left, before a shutdown that would discard it (an RDMA
+	 * disconnect flushes the SENDs still queued; TCP sends its FIN behind
+	 * the data, and needs none).
+	 */
+	void (*flush)(struct vmmig_channel *ch, unsigned long deadline);
 	/* Unblocks senders and receivers; safe from any context that may sleep. */
 	void (*shutdown)(struct vmmig_channel *ch);
 	void (*release)(struct vmmig_channel *ch);
@@ -246,10 +257,14 @@ struct vmmig_session {
 	ktime_t end;
 	struct vmmig_round round;
 
+	/* SET_BANDWIDTH's cap; the source's sends take from it (send.c) */
+	struct vmmig_rl rl;
+
 	/* The namespace's session list (netns.c) and max-migrations (policy.c) */
 	struct list_head net_node;
 	u32 id;
 	bool admitted;
+	atomic_t nl_refs;		/* netlink requests holding it (netns.c) */
 };
 
 /* A VMMIG_CMD_SESSION_EVENT notification. */
@@ -274,7 +289,7 @@ void vmmig_device_exit(void);
 /* session.c */
 struct vmmig_session *vmmig_session_create(void);
 void vmmig_session_destroy(struct vmmig_session *s);
-void vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
+bool vmmig_session_abort(struct vmmig_session *s, int err, bool tell_peer,
 			 const char *why);
 void vmmig_round_begin(struct vmmig_session *s);
 u64 vmmig_round_next(struct vmmig_session *s, struct vmmig_round *done);
@@ -287,6 +302,8 @@ int vmmig_session_sync(struct vmmig_session *s);
 int vmmig_session_finish(struct vmmig_session *s);
 int vmmig_session_wait_event(struct vmmig_session *s, struct vmmig_event *e);
 void vmmig_session_stats(struct vmmig_session *s, struct vmmig_stats *st);
+int vmmig_session_set_bandwidth(struct vmmig_session *s, const struct vmmig_bandwidth *b);
+u64 vmmig_session_bandwidth(struct vmmig_session *s);
 int vmmig_send_frame(struct vmmig_channel *ch, const struct vmmig_frame *f,
 		     const void *payload, bool more);
 int vmmig_recv_frame(struct vmmig_channel *ch, struct vmmig_frame *f);
@@ -322,9 +339,37 @@ static inline void vmmig_mem_mark(struct vmmig_mem *m, u64 page, unsigned int n,
 }
 
 /* send.c */
+int vmmig_send_throttle(struct vmmig_session *s, size_t bytes);
+void vmmig_send_throttle_wake(struct vmmig_net *vn);
 void vmmig_tx_work(struct work_struct *work);
 int vmmig_send_dirty(struct vmmig_session *s, struct vmmig_dirty *d);
 unsigned int vmmig_chunk_channel(u32 region, u64 page, unsigned int nch);
+
+int vmmig_send_dirty_ring(struct vmmig_session *s, struct vmmig_dirty_ring *d);
+
+/* ring.c: a KVM slot of a SEND_DIRTY_RING call, checked. */
+struct vmmig_ring_map {
+	u32 slot;
+	unsigned int span;	/* index of its region in the caller's spans */
+	u64 first_page;
+	u64 num_pages;
+};
+
+/* What a SEND_DIRTY_RING call sends of one region. */
+struct vmmig_ring_span {
+	u32 id;			/* in: the region */
+	u64 npages;		/* in: its size */
+	u64 lo, hi;		/* out: pages [lo, hi) (lo % 64 == 0); none if lo == hi */
+	unsigned long *map;	/* out: bit p - lo set for page p */
+};
+
+int vmmig_ring_slots(const struct vmmig_ring_slot *u, unsigned int n,
+		     const struct vmmig_ring_span *spans, unsigned int nspans,
+		     struct vmmig_ring_map *maps);
+int vmmig_ring_walk(const struct vmmig_ring_map *maps, unsigned int nmaps,
+		    const struct vmmig_dirty_gfn *e, size_t n,
+		    struct vmmig_ring_span *spans, unsigned int nspans);
+void vmmig_ring_spans_free(struct vmmig_ring_span *spans, unsigned int nspans);
 
 /* receive.c */
 int vmmig_rx_thread(void *data);
@@ -341,6 +386,8 @@ void vmmig_netns_exit(void);
 struct vmmig_net *vmmig_net(struct net *net);
 void vmmig_net_add_session(struct vmmig_session *s);
 void vmmig_net_del_session(struct vmmig_session *s);
+struct vmmig_session *vmmig_net_get_session(struct net *net, u32 id);
+void vmmig_net_put_session(struct vmmig_session *s);
 
 /* policy.c */
 void vmmig_host_defaults(struct vmmig_host *h);
@@ -359,7 +406,8 @@ int vmmig_peer_check(struct net *net, const struct sockaddr_storage *peer);
 int vmmig_nl_init(void);
 void vmmig_nl_exit(void);
 void vmmig_nl_notify(struct net *net, const struct vmmig_notice *n);
-void vmmig_nl_notify_session(struct vmmig_session *s, u32 event, int error);
+void vmmig_nl_notify_session(struct vmmig_session *s, u32 event, int error,
+			     const char *msg);
 
 /* bitmap.c */
 int vmmig_bitmap_check_tail(const unsigned long *map, unsigned long nbits);

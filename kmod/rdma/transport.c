@@ -45,17 +45,21 @@ static int vmmig_rdma_post_send(struct vmmig_channel *ch)
 	int ret;
 
 	conn->fill = NULL;
+	ret = ch->sess ? vmmig_send_throttle(ch->sess, buf->len) : 0;
+	if (ret)
+		goto err;
 	ib_dma_sync_single_for_device(conn->id->device, buf->dma, buf->len, DMA_TO_DEVICE);
 	ret = ib_post_send(conn->id->qp, &wr, NULL);
-	if (ret) {
-		spin_lock_bh(&conn->lock);
-		list_add_tail(&buf->node, &conn->tx_free);
-		spin_unlock_bh(&conn->lock);
-		return ret;
-	}
+	if (ret)
+		goto err;
 	if (ch->sess)
 		atomic64_add(buf->len, &ch->sess->bytes_wire);
 	return 0;
+err:
+	spin_lock_bh(&conn->lock);
+	list_add_tail(&buf->node, &conn->tx_free);
+	spin_unlock_bh(&conn->lock);
+	return ret;
 }
 
 static bool vmmig_rdma_tx_free(struct vmmig_rdma_conn *conn)
@@ -135,7 +139,9 @@ static int vmmig_rdma_write(struct vmmig_channel *ch, struct page **pages,
 	unsigned int i;
 	int ret;
 
-	ret = vmmig_rdma_wait(conn, vmmig_rdma_wr_free) ?: vmmig_rdma_error(conn);
+	/* Paced before a work request is taken: a sleeper holds none. */
+	ret = vmmig_send_throttle(ch->sess, (size_t)n * PAGE_SIZE) ?:
+	      vmmig_rdma_wait(conn, vmmig_rdma_wr_free) ?: vmmig_rdma_error(conn);
 	if (ret)
 		return ret;
 	spin_lock_bh(&conn->lock);
@@ -331,6 +337,20 @@ static bool vmmig_rdma_idle(struct vmmig_rdma_conn *conn)
 	return ret;
 }
 
+/*
+ * The disconnect in shutdown would flush the SENDs still queued, such as
+ * the ABORT frame just posted: let them go first, until @deadline.
+ */
+static void vmmig_rdma_flush(struct vmmig_channel *ch, unsigned long deadline)
+{
+	struct vmmig_rdma_conn *conn = ch->conn;
+	long left = (long)(deadline - jiffies);
+
+	if (!conn || !conn->qp || left <= 0)
+		return;
+	wait_event_timeout(conn->wq, vmmig_rdma_idle(conn) || vmmig_rdma_error(conn), left);
+}
+
 /* Lingering for the last SENDs: a second is plenty on any link. */
 #define VMMIG_RDMA_LINGER	HZ
 
@@ -361,6 +381,7 @@ const struct vmmig_transport_ops vmmig_rdma_ops = {
 	.recv_pages	= vmmig_rdma_recv_pages,
 	.start		= vmmig_rdma_start,
 	.set_timeout	= vmmig_rdma_set_timeout,
+	.flush		= vmmig_rdma_flush,
 	.shutdown	= vmmig_rdma_shutdown,
 	.release	= vmmig_rdma_release,
 };

@@ -18,6 +18,8 @@
  * An ioctl that is not valid in the session's state fails with -EBADFD.
  * Once a session is ABORTED, the ioctls that talk to the peer return the
  * reason it ended (e.g. -ECONNRESET, -ECONNABORTED, -ETIMEDOUT, -EPROTO).
+ * -ECANCELED: an administrator of this host or of the peer's aborted the
+ * session (VMMIG_CMD_ABORT_SESSION below); the VMM did not ask for it.
  *
  * ARGUMENT STRUCTS
  * ----------------
@@ -94,6 +96,23 @@
  *	ALIGN(@num_pages, 64) / 8, bits set past @num_pages; -ENOENT:
  *	unknown @region_id. Bad input sends nothing.
  *
+ * VMMIG_IOC_SEND_DIRTY_RING (struct vmmig_dirty_ring, ACTIVE, source)
+ *	SEND_DIRTY for a VMM that harvests KVM's dirty ring (DIRTY RINGS
+ *	below): sends every page named by the @nr_entries entries at
+ *	@entries, in struct kvm_dirty_gfn layout and as KVM left them,
+ *	through the @nr_slots KVM memory slots described at @slots. Entries
+ *	may repeat and come in any order: each page goes once. Returns when
+ *	every page has been handed to the network; @pages and @zero_pages
+ *	are filled in as for SEND_DIRTY. @nr_entries 0 sends nothing.
+ *	Everything is checked before anything is sent: bad input sends
+ *	nothing. -EINVAL: @flags or a reserved field not zero, @nr_slots 0
+ *	or > VMMIG_RING_MAX_SLOTS, @nr_entries > VMMIG_RING_MAX_ENTRIES, a
+ *	slot listed twice, a slot with 0 pages or past its region's end, an
+ *	entry whose flags are not DIRTY (RESET allowed), whose slot is not
+ *	listed, or whose offset is not below its slot's page count;
+ *	-ENOENT: a slot's @region_id is not a region of the session;
+ *	-EFAULT: @slots or @entries not readable; -ENOMEM.
+ *
  * VMMIG_IOC_SEND_BLOB (struct vmmig_blob, ACTIVE, source)
  *	Sends @length (<= VMMIG_MAX_BLOB) opaque bytes (vCPU or device
  *	state) tagged @tag. The destination gets a VMMIG_EVENT_BLOB.
@@ -134,11 +153,37 @@
  *	to our own public key, @peer_allow empty or with unknown bits, or
  *	@peer_key / @peer_allow set in PSK mode.
  *
+ * VMMIG_IOC_SET_BANDWIDTH (struct vmmig_bandwidth, NEW or ACTIVE, source)
+ *	Caps what this session sends at @bytes_per_sec (0: no cap of its
+ *	own; BANDWIDTH below). Takes effect at once, in the middle of a
+ *	SEND_DIRTY too: it does not wait for the ioctl another thread is
+ *	blocked in, so a VMM can raise the cap for the final round from
+ *	anywhere. -EINVAL: @flags or @reserved not zero, @bytes_per_sec
+ *	below VMMIG_MIN_BANDWIDTH but not 0; -EBADFD: a destination, or a
+ *	session that FINISHED; once ABORTED, the reason it ended.
+ *
  * DIRTY BITMAPS
  * -------------
  * Exactly as KVM_GET_DIRTY_LOG returns them: one bit per 4 KiB page, in an
  * array of native unsigned longs, bit 0 of word 0 being the first page of
  * the range. Bits past the last page of the range must be zero.
+ *
+ * DIRTY RINGS
+ * -----------
+ * KVM_CAP_DIRTY_LOG_RING(_ACQ_REL) gives a VMM, per vCPU, a ring of
+ * struct kvm_dirty_gfn entries: @slot is (address space id << 16 | slot id)
+ * as in KVM_SET_USER_MEMORY_REGION, @offset the page within the slot.
+ * struct vmmig_dirty_gfn has that layout, so harvested entries are passed
+ * as they are (copied out of the ring, or the ring's pages themselves).
+ * KVM sets KVM_DIRTY_GFN_F_DIRTY in a harvested entry and the VMM sets
+ * KVM_DIRTY_GFN_F_RESET when it has read it: an entry's flags must be
+ * VMMIG_RING_GFN_DIRTY, with or without VMMIG_RING_GFN_RESET (the same
+ * bits); an entry without DIRTY was never harvested (a ring slot KVM has
+ * not filled, or one already reset and reused) and is refused. Each
+ * struct vmmig_ring_slot maps one KVM slot onto a region: its page
+ * @first_page is the slot's page 0, and the slot has @num_pages pages,
+ * all inside the region. A slot that is not listed is not migrated by
+ * the ring; an entry naming it is refused.
  *
  * COMPRESSION
  * -----------
@@ -169,6 +214,23 @@
  * -EPROTONOSUPPORT before connecting, a destination refuses an RDMA
  * channel whose HELLO asks for encryption with the same errno, and
  * SET_HOST refuses encryption with performance rdma (-EINVAL).
+ *
+ * BANDWIDTH
+ * ---------
+ * What a source session hands to the network is paced by two token
+ * buckets: the host's (HOST SETTINGS, BANDWIDTH: the sum of every outgoing
+ * session of the namespace) and its own (VMMIG_IOC_SET_BANDWIDTH); either
+ * may be 0, no cap. A sender that finds a bucket empty sleeps until it
+ * refills (a burst is 5 ms worth of the rate, at least 64 KiB); ABORT or
+ * the peer's end wakes it at once. What is counted is what bytes_wire
+ * counts: every frame, headers included, after compression; with kTLS
+ * the bytes handed to the TLS socket (each record adds 22 bytes, per 16 KiB at most,
+ * on the wire); over RDMA every SEND and RDMA WRITE, zero pages written
+ * from the zero page included. TCP/IP headers are not counted. A changed
+ * cap applies at once to the senders, sleeping ones included. Timeouts
+ * do not scale with the cap, nor need to: a SYNC's 60 s start once its
+ * frame is handed to the socket, after the throttled pages, and the TCP
+ * user timeout counts only bytes the socket holds.
  *
  * ORDERING
  * --------
@@ -240,10 +302,11 @@
  *	"network not in the list", and the -EINVAL and -ERANGE of ADD.
  * VMMIG_CMD_GET_SESSION (dump): every open session of the namespace
  *	(VMMIG_A_SESS_*) with its statistics (those of GET_STATS); the peer
- *	once it is known.
+ *	once it is known; a source's BANDWIDTH, the lower of its own cap
+ *	and the host's (0: neither).
  * VMMIG_CMD_SESSION_EVENT, multicast group VMMIG_MCGRP_EVENTS: a session
- *	started, finished or aborted (ERROR: why), or a session or incoming
- *	connection was refused (ERROR, MESSAGE: why).
+ *	started, finished or aborted (ERROR, MESSAGE: why), or a session or
+ *	incoming connection was refused (ERROR, MESSAGE: why).
  * VMMIG_CMD_GET_PEER (dump): the peer list, one message per peer: NAME,
  *	FINGERPRINT, ALLOW, and ADDR4 or ADDR6 if it has one; never its key.
  * VMMIG_CMD_ADD_PEER (do, admin): NAME, PUBLIC_KEY, ALLOW, optionally
@@ -255,6 +318,20 @@
  *	"another peer has this public key"; -ENOSPC "the peer list is full
  *	(256 peers)".
  * VMMIG_CMD_DEL_PEER (do, admin): NAME. -ENOENT 'no peer named "NAME"'.
+ * VMMIG_CMD_ABORT_SESSION (do, admin): ID, as GET_SESSION gives it. Aborts
+ *	that active session of the namespace, source or destination, as
+ *	VMMIG_IOC_ABORT would, but with the errno ECANCELED: its VMM's
+ *	blocked and later ioctls return -ECANCELED, WAIT_EVENT gives the
+ *	ABORTED event with error ECANCELED, GET_STATS and GET_SESSION say
+ *	ECANCELED, and the ABORTED event carries MESSAGE "aborted by the
+ *	administrator". The peer is told with an ABORT frame that says so
+ *	and ends with ECANCELED too (MESSAGE "the peer's administrator
+ *	aborted"). Nothing else of the VMM changes: a source's guest memory
+ *	is only ever read. -EINVAL "session id missing"; -ENOENT "no session
+ *	ID" (none of that number in the caller's namespace); -EBADFD
+ *	"session ID has not started: nothing to abort" (NEW, waiting in
+ *	CONNECT or ACCEPT included); -EALREADY "session ID already ended"
+ *	(FINISHED or ABORTED, and still open).
  * A failed incoming handshake is a refused event too: MESSAGE says
  *	"handshake from ADDR:PORT failed: REASON[, peer key FINGERPRINT]",
  *	ERROR the errno of AUTHENTICATION above.
@@ -291,6 +368,10 @@
  *	once only while as many again are being cut).
  * HS_OK .. HS_BUSY (read only): incoming handshakes by outcome; HS_BUSY
  *	counts the connections reset at once and those cut for a newer one.
+ * BANDWIDTH (0, no cap): bytes per second that all the outgoing sessions
+ *	of the host may send together (BANDWIDTH above); a change applies at
+ *	once to the running ones. -ERANGE "the bandwidth cap is 0
+ *	(unlimited) or at least 1000 bytes per second".
  * PERFORMANCE (VMMIG_PERF_COMPRESSION), CHANNELS (VMMIG_DEFAULT_CHANNELS),
  *	COMPRESSION (VMMIG_COMP_LZ4): what CONNECT with
  *	VMMIG_CONNECT_HOST_DEFAULTS uses: tcp is VMMIG_COMP_NONE,
@@ -412,6 +493,42 @@ struct vmmig_dirty {
 	__u64 zero_pages;
 };
 
+/*
+ * SEND_DIRTY_RING (DIRTY RINGS above). An entry in struct kvm_dirty_gfn
+ * layout; the flags are KVM's KVM_DIRTY_GFN_F_DIRTY and _RESET.
+ */
+#define VMMIG_RING_GFN_DIRTY	0x1
+#define VMMIG_RING_GFN_RESET	0x2
+#define VMMIG_RING_MAX_ENTRIES	0x100000	/* per call: 16 vCPUs' full 64 Ki rings */
+#define VMMIG_RING_MAX_SLOTS	512
+
+struct vmmig_dirty_gfn {
+	__u32 flags;		/* VMMIG_RING_GFN_DIRTY, maybe | _RESET */
+	__u32 slot;		/* address space id << 16 | slot id */
+	__u64 offset;		/* page within the slot */
+};
+
+struct vmmig_ring_slot {
+	__u32 slot;		/* as in struct vmmig_dirty_gfn */
+	__u32 region_id;
+	__u64 first_page;	/* the region's page that is the slot's page 0 */
+	__u64 num_pages;	/* the slot's pages, > 0, inside the region */
+	__u64 reserved;
+};
+
+struct vmmig_dirty_ring {
+	__u32 size;
+	__u32 flags;		/* none defined */
+	__u32 nr_slots;		/* 1..VMMIG_RING_MAX_SLOTS */
+	__u32 reserved;
+	__u64 slots;		/* user pointer: struct vmmig_ring_slot[nr_slots] */
+	__u64 entries;		/* user pointer: struct vmmig_dirty_gfn[nr_entries] */
+	__u64 nr_entries;	/* 0..VMMIG_RING_MAX_ENTRIES */
+	/* filled in */
+	__u64 pages;		/* pages sent, zero pages included; each page once */
+	__u64 zero_pages;
+};
+
 struct vmmig_blob {
 	__u32 size;
 	__u32 flags;		/* none defined */
@@ -491,6 +608,19 @@ struct vmmig_auth {
 	__u8 peer_key[VMMIG_KEY_LEN];	/* KEYPAIR: the peer's public key */
 };
 
+/*
+ * Bandwidth caps (BANDWIDTH above), in bytes per second: 0 is no cap, else
+ * at least VMMIG_MIN_BANDWIDTH.
+ */
+#define VMMIG_MIN_BANDWIDTH	1000
+
+struct vmmig_bandwidth {
+	__u32 size;
+	__u32 flags;		/* none defined */
+	__u64 bytes_per_sec;	/* 0: no cap of the session's own */
+	__u64 reserved[2];
+};
+
 #define VMMIG_IOC_TYPE		0xB9
 
 #define VMMIG_IOC_VERSION	_IO(VMMIG_IOC_TYPE, 0x00)
@@ -505,6 +635,8 @@ struct vmmig_auth {
 #define VMMIG_IOC_WAIT_EVENT	_IOWR(VMMIG_IOC_TYPE, 0x09, struct vmmig_event)
 #define VMMIG_IOC_GET_STATS	_IOWR(VMMIG_IOC_TYPE, 0x0a, struct vmmig_stats)
 #define VMMIG_IOC_SET_AUTH	_IOW(VMMIG_IOC_TYPE, 0x0b, struct vmmig_auth)
+#define VMMIG_IOC_SET_BANDWIDTH	_IOW(VMMIG_IOC_TYPE, 0x0c, struct vmmig_bandwidth)
+#define VMMIG_IOC_SEND_DIRTY_RING _IOWR(VMMIG_IOC_TYPE, 0x0d, struct vmmig_dirty_ring)
 
 /* Generic netlink: HOST SETTINGS above, Documentation/netlink/vmmig.yaml. */
 #define VMMIG_GENL_NAME		"vmmig"
@@ -572,6 +704,7 @@ enum vmmig_host_attr {
 	VMMIG_A_HOST_HS_BUSY,
 	VMMIG_A_HOST_NETWORK_LIST,	/* nest: enum vmmig_netlist_attr; SET only */
 	VMMIG_A_HOST_PEER_LIST,		/* nest: enum vmmig_peerlist_attr; SET only */
+	VMMIG_A_HOST_BANDWIDTH,		/* u64 bytes/s, 0 or >= VMMIG_MIN_BANDWIDTH */
 
 	__VMMIG_A_HOST_MAX,
 	VMMIG_A_HOST_MAX = (__VMMIG_A_HOST_MAX - 1)
@@ -630,6 +763,7 @@ enum vmmig_sess_attr {
 	VMMIG_A_SESS_INCOMPRESSIBLE_PAGES, /* u64: ... incompressible_pages */
 	VMMIG_A_SESS_COMP_BYTES_IN,	/* u64: ... comp_bytes_in */
 	VMMIG_A_SESS_COMP_BYTES_OUT,	/* u64: ... comp_bytes_out */
+	VMMIG_A_SESS_BANDWIDTH,		/* u64 bytes/s: a source's effective cap */
 
 	__VMMIG_A_SESS_MAX,
 	VMMIG_A_SESS_MAX = (__VMMIG_A_SESS_MAX - 1)
@@ -680,6 +814,7 @@ enum vmmig_cmd {
 	VMMIG_CMD_GET_PEER,
 	VMMIG_CMD_ADD_PEER,
 	VMMIG_CMD_DEL_PEER,
+	VMMIG_CMD_ABORT_SESSION,
 
 	__VMMIG_CMD_MAX,
 	VMMIG_CMD_MAX = (__VMMIG_CMD_MAX - 1)
