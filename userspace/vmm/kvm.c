@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The KVM side of a VM: /dev/kvm, one memslot of RAM with dirty logging on
- * demand, vCPUs started in long mode, and a vCPU's whole state saved and
- * restored for a move. No threads here: vm.c runs the vCPUs.
+ * demand (KVM's bitmap, or with --dirty-ring its per-vCPU rings), vCPUs
+ * started in long mode, and a vCPU's whole state saved and restored for a
+ * move. No threads here: vm.c runs the vCPUs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,7 +140,53 @@ static int kvm_vcpu_create(struct vm *vm, unsigned int index)
 		return kvm_ioctl_err("mmap(kvm_run)");
 	}
 	v->run_size = size;
+	if (vm->ring_entries) {
+		v->ring = mmap(NULL, vm->ring_entries * sizeof(*v->ring), PROT_READ | PROT_WRITE,
+			       MAP_SHARED, v->fd, KVM_DIRTY_LOG_PAGE_OFFSET * PAGE_SIZE);
+		if (v->ring == MAP_FAILED) {
+			v->ring = NULL;
+			return kvm_ioctl_err("mmap(dirty ring)");
+		}
+	}
 	return kvm_vcpu_cpuid(v);
+}
+
+/*
+ * --dirty-ring: KVM pushes each page a vCPU dirties to that vCPU's ring
+ * instead of setting a bit in the slot's bitmap. Only before the first
+ * vCPU exists. ACQ_REL (the VMM orders its accesses to the entries) is
+ * preferred; x86 also has the plain cap, where it orders them the same way.
+ */
+static int kvm_enable_dirty_ring(struct vm *vm, u32 entries)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DIRTY_LOG_RING_ACQ_REL };
+	u64 bytes = (u64)entries * sizeof(struct kvm_dirty_gfn);
+	int max;
+
+	max = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap.cap);
+	if (max <= 0) {
+		cap.cap = KVM_CAP_DIRTY_LOG_RING;
+		max = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap.cap);
+	}
+	if (max <= 0) {
+		vmm_log("%s",
+			"--dirty-ring: this KVM offers neither KVM_CAP_DIRTY_LOG_RING_ACQ_REL nor KVM_CAP_DIRTY_LOG_RING");
+		return -ENOTSUP;
+	}
+	if (bytes > (u64)max || bytes < PAGE_SIZE || (entries & (entries - 1))) {
+		vmm_log("--dirty-ring %u: a power of 2 from %lu to %lu entries on this KVM",
+			entries, PAGE_SIZE / sizeof(struct kvm_dirty_gfn),
+			(unsigned long)max / sizeof(struct kvm_dirty_gfn));
+		return -EINVAL;
+	}
+	cap.args[0] = bytes;
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		return kvm_ioctl_err("KVM_ENABLE_CAP(dirty ring)");
+	vm->ring_entries = entries;
+	vmm_log("dirty ring: %u entries per vCPU (%s)", entries,
+		cap.cap == KVM_CAP_DIRTY_LOG_RING_ACQ_REL ? "KVM_CAP_DIRTY_LOG_RING_ACQ_REL"
+							  : "KVM_CAP_DIRTY_LOG_RING");
+	return 0;
 }
 
 static int kvm_set_slot(struct vm *vm, bool log)
@@ -199,6 +246,11 @@ int kvm_vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = kvm_set_slot(vm, false);
 	if (ret)
 		return ret;
+	if (cfg->dirty_ring) {
+		ret = kvm_enable_dirty_ring(vm, cfg->dirty_ring);
+		if (ret)
+			return ret;
+	}
 
 	vm->cpuid = kvm_supported_cpuid(vm->kvm_fd);
 	if (!vm->cpuid)
@@ -234,6 +286,8 @@ void kvm_vm_destroy(struct vm *vm)
 
 		if (v->run)
 			munmap(v->run, v->run_size);
+		if (v->ring)
+			munmap(v->ring, vm->ring_entries * sizeof(*v->ring));
 		if (v->fd > 0)
 			close(v->fd);
 	}
@@ -244,8 +298,10 @@ void kvm_vm_destroy(struct vm *vm)
 	if (vm->kvm_fd > 0)
 		close(vm->kvm_fd);
 	free(vm->cpuid);
+	free(vm->harvest);
 	vm->ram = NULL;
 	vm->cpuid = NULL;
+	vm->harvest = NULL;
 }
 
 int kvm_set_dirty_logging(struct vm *vm, bool on)
@@ -266,6 +322,54 @@ int kvm_get_dirty_log(struct vm *vm, unsigned long *map)
 
 	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 		return kvm_ioctl_err("KVM_GET_DIRTY_LOG");
+	return 0;
+}
+
+/*
+ * Take @v's entries that KVM filled, in ring order: the flags with acquire
+ * semantics (the slot and offset are valid once DIRTY is seen), RESET set
+ * with release semantics once they are copied (KVM may reuse the entry
+ * after KVM_RESET_DIRTY_RINGS). An entry goes to vm.harvest, or, when that
+ * is full (a migration that does not come to take them), as a bit to
+ * vm.ram_dirty: sent all the same, by bitmap.
+ */
+static size_t kvm_ring_take(struct vm *vm, struct vcpu *v)
+{
+	size_t n = 0;
+
+	for (;;) {
+		struct kvm_dirty_gfn *e = &v->ring[v->ring_next & (vm->ring_entries - 1)];
+		u32 flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+
+		if (!(flags & KVM_DIRTY_GFN_F_DIRTY))
+			break;
+		if (vm->nharvest < vm->harvest_cap)
+			vm->harvest[vm->nharvest++] = *e;
+		else if (e->slot == 0 && e->offset < vm->ram_pages)
+			bitmap_set_atomic(vm->ram_dirty, e->offset);
+		__atomic_store_n(&e->flags, flags | KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		v->ring_next++;
+		n++;
+	}
+	return n;
+}
+
+int kvm_ring_harvest(struct vm *vm)
+{
+	unsigned int i;
+	size_t n = 0;
+
+	if (!vm->harvest) {
+		/* Two full rings a vCPU: a round's worth, and one filling meanwhile. */
+		vm->harvest_cap = 2 * (size_t)vm->ring_entries * vm->ncpus;
+		vm->harvest = calloc(vm->harvest_cap, sizeof(*vm->harvest));
+		if (!vm->harvest)
+			return -ENOMEM;
+	}
+	for (i = 0; i < vm->ncpus; i++)
+		n += kvm_ring_take(vm, &vm->vcpus[i]);
+	if (n && ioctl(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
+		return kvm_ioctl_err("KVM_RESET_DIRTY_RINGS");
 	return 0;
 }
 

@@ -29,9 +29,9 @@ static const char usage_text[] =
 "usage:\n"
 "  vmmig-vm run --guest NAME|FILE [--ram MIB] [--cpus N] [--args \"KEY=VALUE ...\"]\n"
 "               [--disk FILE [--disk-size MIB]] [--serial FILE] [--monitor SOCKET]\n"
-"               [--name NAME]\n"
+"               [--name NAME] [--dirty-ring ENTRIES]\n"
 "  vmmig-vm receive --listen ADDR[:PORT] [--data-port PORT] [--timeout S]\n"
-"               [--serial FILE] [--monitor SOCKET] [--name NAME]\n"
+"               [--serial FILE] [--monitor SOCKET] [--name NAME] [--dirty-ring ENTRIES]\n"
 "  vmmig-vm move --monitor SOCKET --to ADDR[:PORT]\n"
 "               [--include-storage --destination-storage-path DIR]\n"
 "               [--performance tcp|compression] [--compression lz4|zstd]\n"
@@ -57,7 +57,7 @@ enum {
 	OPT_MONITOR, OPT_NAME, OPT_LISTEN, OPT_DATA_PORT, OPT_TIMEOUT, OPT_TO,
 	OPT_STORAGE, OPT_STORAGE_PATH, OPT_PERFORMANCE, OPT_CHANNELS, OPT_DOWNTIME,
 	OPT_MAX_ROUNDS, OPT_NO_THROTTLE, OPT_FORCE, OPT_MAX_BW, OPT_VERIFY, OPT_RAW,
-	OPT_COMPRESSION, OPT_LEVEL, OPT_HELP,
+	OPT_COMPRESSION, OPT_LEVEL, OPT_DIRTY_RING, OPT_HELP,
 };
 
 static const struct option options[] = {
@@ -87,6 +87,7 @@ static const struct option options[] = {
 	{ "max-bandwidth", required_argument, NULL, OPT_MAX_BW },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "raw", no_argument, NULL, OPT_RAW },
+	{ "dirty-ring", required_argument, NULL, OPT_DIRTY_RING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,6 +107,7 @@ struct cli {
 	struct move_opts move;
 	bool raw;
 	u32 codec;		/* --compression, 0 if not given */
+	u32 dirty_ring;		/* --dirty-ring: entries per vCPU; 0: KVM's bitmap */
 	u32 seen;		/* which options were given, for per-command checks */
 };
 
@@ -155,6 +157,13 @@ static int parse(struct cli *c, int argc, char **argv)
 			break;
 		case OPT_ARGS:
 			c->args = optarg;
+			break;
+		case OPT_DIRTY_RING:
+			/* KVM's limits: a ring fills at least a page, at most 64 Ki entries. */
+			v = number(optarg, 256, 65536);
+			if (v < 0 || (v & (v - 1)))
+				return usage("--dirty-ring: a power of 2 from 256 to 65536");
+			c->dirty_ring = v;
 			break;
 		case OPT_DISK:
 			c->disk = optarg;
@@ -355,9 +364,10 @@ static int cmd_run(struct cli *c)
 {
 	static const int allowed[] = {
 		OPT_GUEST, OPT_RAM, OPT_CPUS, OPT_ARGS, OPT_DISK, OPT_DISK_SIZE, OPT_SERIAL,
-		OPT_MONITOR, OPT_NAME,
+		OPT_MONITOR, OPT_NAME, OPT_DIRTY_RING,
 	};
-	struct vm_config cfg = { .ram_bytes = c->ram_mib << 20, .ncpus = c->cpus };
+	struct vm_config cfg = { .ram_bytes = c->ram_mib << 20, .ncpus = c->cpus,
+				 .dirty_ring = c->dirty_ring };
 	struct vm vm;
 	char path[PATH_MAX];
 	int sig_fd, ret;
@@ -397,6 +407,7 @@ static int cmd_receive(struct cli *c)
 {
 	static const int allowed[] = {
 		OPT_LISTEN, OPT_DATA_PORT, OPT_TIMEOUT, OPT_SERIAL, OPT_MONITOR, OPT_NAME,
+		OPT_DIRTY_RING,
 	};
 	char err[1024];
 	struct vm vm;
@@ -408,6 +419,7 @@ static int cmd_receive(struct cli *c)
 	if (!c->recv.listen[0])
 		return usage("receive needs --listen ADDR[:PORT]");
 	set_name(c->name);
+	c->recv.dirty_ring = c->dirty_ring;
 	c->recv.serial_fd = open_serial(c->serial);
 	if (c->recv.serial_fd < 0)
 		return 1;

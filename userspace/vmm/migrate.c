@@ -198,6 +198,9 @@ struct mover {
 	unsigned long *disk_map;
 	unsigned long *scratch;
 	size_t ram_longs, disk_longs;
+	/* --dirty-ring: entries taken from KVM's rings, still to send */
+	struct kvm_dirty_gfn *ring;
+	size_t nring, ring_cap;
 
 	unsigned int round;
 	unsigned int throttle;
@@ -297,10 +300,16 @@ static int mv_check(struct mover *m)
 	if (!m->held && m->sink && m->sink->cancelled && m->sink->cancelled(m->sink->ctx))
 		return mv_fail(m, -ECANCELED, "cancelled: the move command went away");
 	if (m->ctl >= 0 && ctl_readable(m->ctl)) {
+		struct vmmig_stats st;
 		struct ctl_error e;
 		u32 type;
-		int ret = ctl_recv(m->ctl, 1000, &type, &e, sizeof(e), NULL);
+		int ret;
 
+		/* An administrator's abort: the destination only passes it on. */
+		if (!vml_stats(&m->s, &st) && st.state == VMMIG_STATE_ABORTED &&
+		    st.error == ECANCELED)
+			return mv_fail(m, -ECANCELED, "%s", vml_strerror(ECANCELED));
+		ret = ctl_recv(m->ctl, 1000, &type, &e, sizeof(e), NULL);
 		if (ret)
 			return mv_fail(m, ret, "the destination's VMM went away (control: %s)",
 				       strerror(-ret));
@@ -408,7 +417,42 @@ static void mv_measure(struct mover *m, u64 t0)
 	m->round_runs = 0;
 }
 
-/* This round's dirty set, added to what @ram_map/@disk_map still hold. */
+/*
+ * --dirty-ring: what KVM's rings hold now (and what the vCPUs harvested
+ * when theirs filled up), appended to @m->ring as KVM wrote it: the module
+ * takes the entries as they are, repeats and all.
+ */
+static int mv_collect_ring(struct mover *m)
+{
+	struct vm *vm = m->vm;
+	size_t need;
+	int ret;
+
+	pthread_mutex_lock(&vm->ring_lock);
+	ret = kvm_ring_harvest(vm);
+	need = m->nring + vm->nharvest;
+	if (!ret && need > m->ring_cap) {
+		struct kvm_dirty_gfn *p = realloc(m->ring, need * sizeof(*p));
+
+		if (p) {
+			m->ring = p;
+			m->ring_cap = need;
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	if (!ret) {
+		memcpy(m->ring + m->nring, vm->harvest, vm->nharvest * sizeof(*vm->harvest));
+		m->nring = need;
+		vm->nharvest = 0;
+	}
+	pthread_mutex_unlock(&vm->ring_lock);
+	if (ret)
+		return mv_fail(m, ret, "harvesting KVM's dirty rings: %s", strerror(-ret));
+	return 0;
+}
+
+/* This round's dirty set, added to what @ram_map/@disk_map/@ring still hold. */
 static int mv_collect(struct mover *m)
 {
 	struct vm *vm = m->vm;
@@ -416,15 +460,22 @@ static int mv_collect(struct mover *m)
 
 	u64 t0 = now_ns();
 
-	memset(m->scratch, 0, m->ram_longs * sizeof(long));
-	ret = kvm_get_dirty_log(vm, m->scratch);
-	if (ret)
-		return mv_fail(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
-	bitmap_take(m->ram_map, m->scratch, m->ram_longs);
+	if (vm->ring_entries) {
+		ret = mv_collect_ring(m);
+		if (ret)
+			return ret;
+	} else {
+		memset(m->scratch, 0, m->ram_longs * sizeof(long));
+		ret = kvm_get_dirty_log(vm, m->scratch);
+		if (ret)
+			return mv_fail(m, ret, "KVM_GET_DIRTY_LOG: %s", strerror(-ret));
+		bitmap_take(m->ram_map, m->scratch, m->ram_longs);
+	}
 	bitmap_take(m->ram_map, vm->ram_dirty, m->ram_longs);
 	if (m->copy_disk)
 		bitmap_take(m->disk_map, vm->disk.dirty, m->disk_longs);
-	m->remaining = bitmap_weight(m->ram_map, m->ram_longs) +
+	/* Ring entries may repeat a page: at most this many. */
+	m->remaining = bitmap_weight(m->ram_map, m->ram_longs) + m->nring +
 		       (m->copy_disk ? bitmap_weight(m->disk_map, m->disk_longs) : 0);
 	m->collect_ns = now_ns() - t0;
 	return 0;
@@ -480,8 +531,8 @@ static u64 mv_predict(struct mover *m)
 
 	memcpy(m->scratch, m->ram_map, m->ram_longs * sizeof(long));
 	mv_fill_gaps(m->scratch, m->ram_longs, m->fill_gap);
-	runs = bitmap_runs(m->scratch, m->ram_longs);
-	pages = bitmap_weight(m->scratch, m->ram_longs);
+	runs = bitmap_runs(m->scratch, m->ram_longs) + m->nring;
+	pages = bitmap_weight(m->scratch, m->ram_longs) + m->nring;
 	if (m->copy_disk) {
 		runs += bitmap_runs(m->disk_map, m->disk_longs);
 		pages += bitmap_weight(m->disk_map, m->disk_longs);
@@ -489,11 +540,50 @@ static u64 mv_predict(struct mover *m)
 	return runs * m->run_ns + pages * m->page_ns;
 }
 
+/*
+ * Send the pages of @m->ring's entries, in calls of a chunk's worth of
+ * entries (as mv_send() does pages) for progress and pacing. Each entry
+ * counts as a run: the module joins neighbours, so this is at most.
+ */
+static int mv_send_ring(struct mover *m, const char *phase)
+{
+	const struct vmmig_ring_slot slot = {
+		.slot = 0, .region_id = VMM_REGION_RAM, .num_pages = m->vm->ram_pages,
+	};
+	u64 chunk = m->o->max_bandwidth ? MIG_PACED_CHUNK_PAGES : MIG_CHUNK_PAGES;
+	u64 n, pages, zero;
+	size_t i;
+	int ret;
+
+	m->round_dirty += m->nring;
+	m->round_runs += m->nring;
+	for (i = 0; i < m->nring; i += n) {
+		n = m->nring - i < chunk ? m->nring - i : chunk;
+		ret = vml_send_dirty_ring(&m->s, &slot, 1, m->ring + i, n, &pages, &zero);
+		if (ret)
+			return mv_fail(m, ret, "%s", m->s.err);
+		m->sent += pages;
+		m->round_pages += pages;
+		m->round_nonzero += pages - zero;
+		m->remaining -= n < m->remaining ? n : m->remaining;
+		mv_pace(m);
+		mv_progress(m, phase, false);
+		ret = mv_check(m);
+		if (ret)
+			return ret;
+	}
+	m->nring = 0;
+	return 0;
+}
+
 static int mv_send_maps(struct mover *m, const char *phase)
 {
 	u64 t0 = now_ns();
 	int ret;
 
+	ret = mv_send_ring(m, phase);
+	if (ret)
+		return ret;
 	m->round_dirty += bitmap_weight(m->ram_map, m->ram_longs);
 	mv_fill_gaps(m->ram_map, m->ram_longs, m->fill_gap);
 	m->round_runs += bitmap_runs(m->ram_map, m->ram_longs);
@@ -553,7 +643,15 @@ static int mv_precopy(struct mover *m)
 	struct vm *vm = m->vm;
 	int ret;
 
-	/* Whatever the VMM logged before is in round 0 anyway. */
+	/* Whatever the VMM or KVM's rings logged before is in round 0 anyway. */
+	if (vm->ring_entries) {
+		pthread_mutex_lock(&vm->ring_lock);
+		ret = kvm_ring_harvest(vm);
+		vm->nharvest = 0;
+		pthread_mutex_unlock(&vm->ring_lock);
+		if (ret)
+			return mv_fail(m, ret, "harvesting KVM's dirty rings: %s", strerror(-ret));
+	}
 	bitmap_take(m->scratch, vm->ram_dirty, m->ram_longs);
 	if (m->copy_disk)
 		bitmap_take(m->scratch, vm->disk.dirty, m->disk_longs);
@@ -994,6 +1092,7 @@ out:
 	free(m.ram_map);
 	free(m.disk_map);
 	free(m.scratch);
+	free(m.ring);
 	return ret;
 }
 
@@ -1036,6 +1135,7 @@ static int rc_setup(struct receiver *r)
 	struct ctl_hello *h = &r->hello;
 	struct vm_config cfg = {
 		.ram_bytes = h->ram_bytes, .ncpus = h->ncpus, .serial_fd = r->o->serial_fd,
+		.dirty_ring = r->o->dirty_ring,
 	};
 	struct vm *vm = r->vm;
 	struct stat st;

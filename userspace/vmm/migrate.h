@@ -65,6 +65,7 @@ struct receive_opts {
 	u16 data_port;		/* the module's; 0: the hosts' port setting */
 	unsigned int timeout_s;		/* for a source to come; 0: forever */
 	int serial_fd;
+	u32 dirty_ring;			/* the VM's KVM dirty rings (vm_config) */
 };
 
 /*

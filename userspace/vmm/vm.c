@@ -58,6 +58,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->disk.fd = -1;
 	vm->event_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->ring_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&vm->cond, &ca);
@@ -271,6 +272,14 @@ static void vcpu_exit(struct vcpu *v)
 		v->halted = true;
 		return;
 	case KVM_EXIT_INTR:
+		return;
+	case KVM_EXIT_DIRTY_RING_FULL:
+		/* KVM enters this vCPU again only once its ring has room: make it. */
+		pthread_mutex_lock(&v->vm->ring_lock);
+		if (kvm_ring_harvest(v->vm))
+			vm_stop(v->vm, 125, "vCPU %u: its dirty ring is full and cannot be reset",
+				v->index);
+		pthread_mutex_unlock(&v->vm->ring_lock);
 		return;
 	}
 	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
@@ -512,4 +521,5 @@ void vm_destroy(struct vm *vm)
 		close(vm->event_fd);
 	pthread_cond_destroy(&vm->cond);
 	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->ring_lock);
 }

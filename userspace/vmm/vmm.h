@@ -13,6 +13,9 @@
  * - the dirty bitmaps the VMM keeps itself (vm.ram_dirty, disk.dirty) are
  *   set with atomic ORs by vCPU threads and taken with atomic exchanges by
  *   the migration, so that a write is either in this round or the next;
+ * - with --dirty-ring, struct vm.ring_lock guards the vCPUs' ring positions
+ *   and the harvested entries: a vCPU whose ring filled up and the
+ *   migration both harvest (kvm.c);
  * - the serial port has its own lock (several vCPUs may print).
  */
 #ifndef _VMMIG_VMM_H
@@ -107,6 +110,8 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	bool halted;			/* ran HLT: nothing wakes it (no interrupts) */
+	struct kvm_dirty_gfn *ring;	/* --dirty-ring: KVM's ring, mmapped */
+	u32 ring_next;			/* the next entry KVM fills; under vm.ring_lock */
 	bool parked;
 };
 
@@ -127,6 +132,11 @@ struct vm {
 	struct kvm_cpuid2 *cpuid;
 	u64 tsc_khz;
 	bool dirty_logging;
+	/* --dirty-ring: entries per vCPU ring (0: KVM's dirty bitmap instead) */
+	u32 ring_entries;
+	pthread_mutex_t ring_lock;
+	struct kvm_dirty_gfn *harvest;	/* entries taken from the rings, not yet sent */
+	size_t nharvest, harvest_cap;
 
 	struct serial serial;
 	struct disk disk;
@@ -150,6 +160,7 @@ struct vm_config {
 	u64 ram_bytes;
 	unsigned int ncpus;
 	int serial_fd;
+	u32 dirty_ring;			/* entries per vCPU; 0: dirty bitmap */
 };
 
 /* kvm.c: the KVM side of a VM, no threads. */
@@ -157,6 +168,12 @@ int kvm_vm_create(struct vm *vm, const struct vm_config *cfg);
 void kvm_vm_destroy(struct vm *vm);
 int kvm_set_dirty_logging(struct vm *vm, bool on);
 int kvm_get_dirty_log(struct vm *vm, unsigned long *map);
+/*
+ * --dirty-ring: harvest every vCPU's ring and reset them. The entries
+ * join vm.harvest; what does not fit there goes to vm.ram_dirty. Call
+ * with vm.ring_lock held.
+ */
+int kvm_ring_harvest(struct vm *vm);
 int kvm_vcpu_boot(struct vcpu *v);
 u64 kvm_cpuid_hash(const struct vm *vm);
 

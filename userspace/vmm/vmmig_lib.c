@@ -64,6 +64,8 @@ const char *vml_strerror(int err)
 		return "the peer closed the connection (its VMM went away)";
 	case ECONNABORTED:
 		return "the peer aborted the move";
+	case ECANCELED:
+		return "an administrator aborted the move (vmmigctl session abort)";
 	case EPIPE:
 		return "the connection broke";
 	case EPROTO:
@@ -263,6 +265,23 @@ int vml_send_dirty(struct vml_session *s, u32 id, u64 first_page, u64 npages,
 		return vml_fail(s, errno, "sending pages %llu..%llu of region %u",
 				first_page,
 				(first_page + npages - 1), id);
+	if (pages)
+		*pages = d.pages;
+	if (zero_pages)
+		*zero_pages = d.zero_pages;
+	return 0;
+}
+
+int vml_send_dirty_ring(struct vml_session *s, const struct vmmig_ring_slot *slots,
+			u32 nslots, const void *entries, u64 n, u64 *pages, u64 *zero_pages)
+{
+	struct vmmig_dirty_ring d = {
+		.size = sizeof(d), .nr_slots = nslots, .slots = (unsigned long)slots,
+		.entries = (unsigned long)entries, .nr_entries = n,
+	};
+
+	if (ioctl(s->fd, VMMIG_IOC_SEND_DIRTY_RING, &d) < 0)
+		return vml_fail(s, errno, "sending the pages of %llu dirty-ring entries", n);
 	if (pages)
 		*pages = d.pages;
 	if (zero_pages)

@@ -75,6 +75,10 @@ int vml_accept(struct vml_session *s, __u16 port, unsigned int timeout_ms,
  */
 int vml_send_dirty(struct vml_session *s, __u32 id, __u64 first_page, __u64 npages,
 		   const unsigned long *bitmap, __u64 *pages, __u64 *zero_pages);
+/* SEND_DIRTY_RING: @n KVM dirty-ring entries through the KVM slots @slots. */
+int vml_send_dirty_ring(struct vml_session *s, const struct vmmig_ring_slot *slots,
+			__u32 nslots, const void *entries, __u64 n, __u64 *pages,
+			__u64 *zero_pages);
 int vml_send_blob(struct vml_session *s, __u32 tag, const void *data, __u64 length);
 /* Returns once the destination placed everything sent: one round. */
 int vml_sync(struct vml_session *s);

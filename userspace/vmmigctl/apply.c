@@ -178,6 +178,9 @@ static int put_conf(struct request *r, const struct conf *c)
 		case CONF_PEER:
 			ret = put_peers(r, c);
 			break;
+		case CONF_BANDWIDTH:
+			ret = nla_put_u64(msg, VMMIG_A_HOST_BANDWIDTH, c->bandwidth);
+			break;
 		}
 		span_close(r, s);
 	}

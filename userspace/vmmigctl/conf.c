@@ -37,6 +37,7 @@ const char *const conf_key_names[CONF_NKEYS] = {
 	[CONF_HANDSHAKE_TIMEOUT_MS] = "handshake-timeout-ms",
 	[CONF_MAX_HANDSHAKES] = "max-handshakes",
 	[CONF_PEER] = "peer",
+	[CONF_BANDWIDTH] = "bandwidth",
 };
 
 /* The kernel's defaults: a key the file leaves out is reset to its default. */
@@ -278,6 +279,7 @@ static int parse_value(struct conf *c, enum conf_key key, char *val, const char 
 	static const char *const perf[] = { "tcp", "compression", "rdma", NULL };
 	static const char *const comp[] = { "none", "lz4", "zstd", NULL };
 	const char *name = conf_key_names[key];
+	const char *why;
 	unsigned long n;
 	int i;
 
@@ -320,6 +322,12 @@ static int parse_value(struct conf *c, enum conf_key key, char *val, const char 
 		return 0;
 	case CONF_PEER:
 		return parse_peer(c, val, path, line);
+	case CONF_BANDWIDTH:
+		if (rate_parse(val, &c->bandwidth, &why)) {
+			conf_error(path, line, "bandwidth '%s': %s", val, why);
+			return -1;
+		}
+		return 0;
 	case CONF_PORT:
 		if (!parse_num(val, 1, USHRT_MAX, &n)) {
 			conf_error(path, line, "port '%s': not a number from 1 to 65535", val);

@@ -36,6 +36,7 @@ enum conf_key {
 	CONF_HANDSHAKE_TIMEOUT_MS,
 	CONF_MAX_HANDSHAKES,
 	CONF_PEER,			/* the only key given once per peer */
+	CONF_BANDWIDTH,
 	CONF_NKEYS
 };
 
@@ -84,6 +85,7 @@ struct conf {
 	__u8 private_key[VMMIG_KEY_LEN];
 	__u32 handshake_timeout_ms;
 	__u32 max_handshakes;
+	__u64 bandwidth;		/* bytes per second; 0: no cap */
 	unsigned int npeers;
 	struct conf_peer peers[VMMIG_MAX_PEERS];
 	/* Where each key was given (peer: the first); 0: not given. */

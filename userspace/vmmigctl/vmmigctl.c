@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,8 @@ static void usage(FILE *f)
 	      "      channels N                 1..16, default 2\n"
 	      "      compression lz4 | zstd     codec of the compression option\n"
 	      "      max-migrations N           1..256, default 2\n"
+	      "      bandwidth RATE             cap on all outgoing migrations together, in\n"
+	      "                                 tc units (500mbit, 1gbit, 100mbps); 0: none\n"
 	      "      auth none                  no authentication (the default)\n"
 	      "      auth psk [key-file FILE]   pre-shared key (base64, as genpsk prints)\n"
 	      "      auth keypair [private-key-file FILE]\n"
@@ -82,6 +85,8 @@ static void usage(FILE *f)
 	      "                                 /etc/vmmig/vmmig.conf) says, all or\n"
 	      "                                 nothing; -n: only check the file\n"
 	      "  sessions [-w]                  migrations and their progress; -w: live\n"
+	      "  session abort ID               stop migration ID (as sessions shows it) on\n"
+	      "                                 both hosts; the source VM runs on\n"
 	      "  monitor                        print migration events as they happen\n"
 	      "  help                           this text\n"
 	      "\n"
@@ -116,6 +121,7 @@ static const char *const host_attr_names[VMMIG_A_HOST_MAX + 1] = {
 	[VMMIG_A_HOST_ENCRYPTION] = "encryption",
 	[VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS] = "handshake-timeout",
 	[VMMIG_A_HOST_MAX_HANDSHAKES] = "max-handshakes",
+	[VMMIG_A_HOST_BANDWIDTH] = "bandwidth",
 };
 
 static const char *const peer_attr_names[VMMIG_A_PEER_MAX + 1] = {
@@ -132,11 +138,17 @@ static const char *const net_attr_names[VMMIG_A_NET_MAX + 1] = {
 	[VMMIG_A_NET_PREFIX_LEN] = "prefix length",
 };
 
+static const char *const sess_attr_names[VMMIG_A_SESS_MAX + 1] = {
+	[VMMIG_A_SESS_ID] = "id",
+};
+
 static const char *const *attr_names;
 static int attr_max;
 
+/* What needs the privilege, for the hint after EPERM. */
+static const char *perm_what = "changing settings";
 static const char perm_hint[] =
-	"vmmigctl: changing settings needs CAP_NET_ADMIN in the user namespace that\n"
+	"vmmigctl: %s needs CAP_NET_ADMIN in the user namespace that\n"
 	"vmmigctl: owns this network namespace\n";
 
 /*
@@ -163,7 +175,7 @@ static int fail(struct ctl *c, const char *what, int err)
 			(unsigned long long)c->err_max);
 	fprintf(stderr, c->errmsg[0] ? " (%s)\n" : "%s\n", strerror(err));
 	if (err == EPERM) {
-		fputs(perm_hint, stderr);
+		fprintf(stderr, perm_hint, perm_what);
 		return EXIT_PERM;
 	}
 	return err == ENOMEM || err == EIO ? EXIT_SYSTEM : EXIT_REFUSED;
@@ -219,6 +231,7 @@ struct host_info {
 	__u32 networks, perf, channels, compression, max, active;
 	__u64 refused_network, refused_disabled, refused_busy;
 	__u32 auth, hs_timeout, max_hs;
+	__u64 bandwidth;
 	__u8 encryption;
 	char psk_fpr[32], pub_fpr[32], pub[KEY_B64_LEN + 1];
 	__u64 hs[VMMIG_A_HOST_HS_BUSY - VMMIG_A_HOST_HS_OK + 1];
@@ -257,6 +270,7 @@ static int on_host(struct nlattr **tb, void *arg)
 	h->encryption = tb[VMMIG_A_HOST_ENCRYPTION] ? nla_get_u8(tb[VMMIG_A_HOST_ENCRYPTION]) : 0;
 	h->hs_timeout = get_u32(tb, VMMIG_A_HOST_HANDSHAKE_TIMEOUT_MS);
 	h->max_hs = get_u32(tb, VMMIG_A_HOST_MAX_HANDSHAKES);
+	h->bandwidth = get_u64(tb, VMMIG_A_HOST_BANDWIDTH);
 	get_str(h->psk_fpr, sizeof(h->psk_fpr), tb, VMMIG_A_HOST_PSK_FINGERPRINT);
 	get_str(h->pub_fpr, sizeof(h->pub_fpr), tb, VMMIG_A_HOST_PUBLIC_KEY_FINGERPRINT);
 	h->pub[0] = '\0';
@@ -383,6 +397,7 @@ static int cmd_show(struct ctl *c)
 	static struct peer_list pl;
 	struct host_info h = { 0 };
 	static struct net_list l;
+	char rate[RATE_LEN];
 	struct nl_msg *msg;
 	unsigned int i;
 	bool first = true;
@@ -400,6 +415,7 @@ static int cmd_show(struct ctl *c)
 		ret = get_peers(c, &pl);
 	if (ret)
 		return fail(c, "show", ret);
+	rate_format(rate, sizeof(rate), h.bandwidth);
 
 	if (json) {
 		putchar('{');
@@ -423,6 +439,11 @@ static int cmd_show(struct ctl *c)
 		printf("%u", h.max);
 		json_key(stdout, &first, "active-migrations");
 		printf("%u", h.active);
+		/* Bytes per second, as the kernel has it, and as tc would write it. */
+		json_key(stdout, &first, "bandwidth");
+		printf("%llu", (unsigned long long)h.bandwidth);
+		json_key(stdout, &first, "bandwidth-rate");
+		json_str(stdout, rate);
 		json_key(stdout, &first, "refused-network");
 		printf("%llu", (unsigned long long)h.refused_network);
 		json_key(stdout, &first, "refused-disabled");
@@ -470,6 +491,7 @@ static int cmd_show(struct ctl *c)
 	printf("compression: %s\n", name_of(comp_names, h.compression));
 	printf("max-migrations: %u\n", h.max);
 	printf("active-migrations: %u\n", h.active);
+	printf("bandwidth: %s\n", rate);
 	printf("refused: %llu network, %llu disabled, %llu busy\n",
 	       (unsigned long long)h.refused_network,
 	       (unsigned long long)h.refused_disabled,
@@ -552,6 +574,17 @@ static int put_setting(struct nl_msg *msg, const char *key, const char *val)
 			return bad_usage("'%s': not a number", val);
 		return nla_put_u32(msg, key[0] == 'c' ? VMMIG_A_HOST_CHANNELS :
 				   VMMIG_A_HOST_MAX_MIGRATIONS, n) ? EXIT_SYSTEM : EXIT_OK;
+	}
+	if (!strcmp(key, "bandwidth")) {
+		char m[192];
+		const char *why;
+		__u64 bw;
+
+		if (rate_parse(val, &bw, &why)) {
+			snprintf(m, sizeof(m), "bandwidth '%.64s': %s", val, why);
+			return bad_usage("%s", m);
+		}
+		return nla_put_u64(msg, VMMIG_A_HOST_BANDWIDTH, bw) ? EXIT_SYSTEM : EXIT_OK;
 	}
 	if (!strcmp(key, "networks")) {
 		i = lookup(networks_names, val);
@@ -920,6 +953,10 @@ static int on_session(struct nlattr **tb, void *arg)
 		printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_THROUGHPUT));
 		json_key(stdout, &first, "elapsed-ms");
 		printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_ELAPSED_MS));
+		if (tb[VMMIG_A_SESS_BANDWIDTH]) {
+			json_key(stdout, &first, "bandwidth");
+			printf("%llu", (unsigned long long)get_u64(tb, VMMIG_A_SESS_BANDWIDTH));
+		}
 		json_counters(&first, tb);
 		if (tb[VMMIG_A_SESS_ERROR]) {
 			json_key(stdout, &first, "error");
@@ -948,6 +985,10 @@ static int on_session(struct nlattr **tb, void *arg)
 	if (get_u64(tb, VMMIG_A_SESS_COMP_BYTES_IN))
 		printf(" %.0f%%", 100.0 * get_u64(tb, VMMIG_A_SESS_COMP_BYTES_OUT) /
 		       get_u64(tb, VMMIG_A_SESS_COMP_BYTES_IN));
+	if (get_u64(tb, VMMIG_A_SESS_BANDWIDTH)) {
+		rate_format(rate, sizeof(rate), get_u64(tb, VMMIG_A_SESS_BANDWIDTH));
+		printf(" cap %s", rate);
+	}
 	if (tb[VMMIG_A_SESS_ERROR])
 		printf(" (%s)", strerror(get_u32(tb, VMMIG_A_SESS_ERROR)));
 	putchar('\n');
@@ -1017,6 +1058,32 @@ static int cmd_sessions(struct ctl *c, int argc, char **argv)
 	}
 	nl_socket_free(ev);
 	return fail(c, "sessions", ret);
+}
+
+/* session abort ID: the kernel aborts it with ECANCELED, here and at the peer. */
+static int cmd_session(struct ctl *c, int argc, char **argv)
+{
+	unsigned long id;
+	char what[64];
+	struct nl_msg *msg;
+
+	if (argc != 2 || strcmp(argv[0], "abort"))
+		return bad_usage("session: %s", "abort ID");
+	if (!parse_uint(argv[1], UINT32_MAX, &id) || !id)
+		return bad_usage("session abort: '%s': not a session ID (see vmmigctl sessions)",
+				 argv[1]);
+	snprintf(what, sizeof(what), "session abort %lu", id);
+	attr_names = sess_attr_names;
+	attr_max = VMMIG_A_SESS_MAX;
+	perm_what = "aborting a session";
+	msg = ctl_msg(c, VMMIG_CMD_ABORT_SESSION, 0);
+	if (!msg)
+		return fail(c, what, ENOMEM);
+	if (nla_put_u32(msg, VMMIG_A_SESS_ID, id)) {
+		nlmsg_free(msg);
+		return fail(c, what, ENOMEM);
+	}
+	return send_set(c, msg, what);
 }
 
 /* ---- monitor ---- */
@@ -1133,7 +1200,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "show") && strcmp(cmd, "enable") && strcmp(cmd, "disable") &&
 	    strcmp(cmd, "set") && strcmp(cmd, "network") && strcmp(cmd, "sessions") &&
 	    strcmp(cmd, "monitor") && strcmp(cmd, "peer") &&
-	    strcmp(cmd, "apply"))
+	    strcmp(cmd, "apply") && strcmp(cmd, "session"))
 		return bad_usage("'%s': no such command", cmd);
 	if (!strcmp(cmd, "show") && argc)
 		return bad_usage("show: %s", "takes no arguments");
@@ -1158,6 +1225,8 @@ int main(int argc, char **argv)
 		ret = cmd_peer(&c, argc, argv);
 	else if (!strcmp(cmd, "sessions"))
 		ret = cmd_sessions(&c, argc, argv);
+	else if (!strcmp(cmd, "session"))
+		ret = cmd_session(&c, argc, argv);
 	else
 		ret = cmd_monitor(&c, argc);
 	ctl_close(&c);

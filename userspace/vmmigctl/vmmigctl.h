@@ -62,6 +62,12 @@ int cmd_pubkey(void);
 /* vmmigctl.c: the message and exit code for a failed ctl_open(). */
 int ctl_open_failed(int err);
 
+/* rate.c: tc(8)'s rate units; bytes per second for the kernel. */
+#define RATE_LEN	32
+
+int rate_parse(const char *s, __u64 *bytes, const char **why);
+void rate_format(char *buf, size_t len, __u64 bytes);
+
 /* apply.c */
 int cmd_apply(int argc, char **argv);
 
