@@ -32,7 +32,8 @@ static const unsigned long cmds[] = {
 	VMMIG_IOC_VERSION, VMMIG_IOC_ADD_REGION, VMMIG_IOC_CONNECT,
 	VMMIG_IOC_ACCEPT, VMMIG_IOC_SEND_DIRTY, VMMIG_IOC_SEND_BLOB,
 	VMMIG_IOC_SYNC, VMMIG_IOC_FINISH, VMMIG_IOC_ABORT,
-	VMMIG_IOC_WAIT_EVENT, VMMIG_IOC_GET_STATS,
+	VMMIG_IOC_WAIT_EVENT, VMMIG_IOC_GET_STATS, VMMIG_IOC_SEND_DIRTY_RING,
+	VMMIG_IOC_SET_BANDWIDTH,
 };
 
 #define NCMDS	ARRAY_SIZE(cmds)
@@ -67,7 +68,11 @@ struct arena {
 	void *unmapped;
 	unsigned long *bitmap;	/* large enough for any valid range */
 	unsigned char *blob;	/* data for SEND_BLOB, a buffer for WAIT_EVENT */
+	struct vmmig_ring_slot *slots;	/* SEND_DIRTY_RING's, two */
+	struct vmmig_dirty_gfn *gfns;	/* and its entries */
 };
+
+#define RING_GFNS	1024
 
 #define BLOB_BUF	0x100000UL
 
@@ -93,8 +98,10 @@ static int arena_init(void)
 	A.unmapped = map(PG, PROT_NONE, MAP_PRIVATE);
 	A.bitmap = map(RBYTES / 8, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	A.blob = map(BLOB_BUF, PROT_READ | PROT_WRITE, MAP_SHARED);
+	A.slots = map(PG, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	A.gfns = map(RING_GFNS * sizeof(*A.gfns), PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	if (!A.src || !A.dst || !A.pattern || !A.buf || !A.ro || !A.none ||
-	    !A.unmapped || !A.bitmap || !A.blob)
+	    !A.unmapped || !A.bitmap || !A.blob || !A.slots || !A.gfns)
 		return -1;
 	munmap(A.unmapped, PG);
 	mprotect(A.buf + PG, PG, PROT_NONE);
@@ -150,6 +157,40 @@ static void set_timeout(struct fz *r, __u32 *t)
 	*t = fz_one_in(r, 8) ? 0 : 1 + fz_below(r, 200);
 }
 
+/*
+ * KVM's dirty ring as a VMM hands it in: two KVM slots, the region's halves
+ * (the second in address space 0 or 1), and entries harvested from them,
+ * now and then one of them garbage.
+ */
+static void ring_template(struct fz *r, struct vmmig_dirty_ring *ring)
+{
+	struct vmmig_ring_slot *slot = A.slots;
+	struct vmmig_dirty_gfn *g = A.gfns;
+	__u64 i, n = fz_one_in(r, 2) ? fz_below(r, 64) : fz_below(r, RING_GFNS + 1);
+
+	slot[0] = (struct vmmig_ring_slot) {
+		.slot = 0, .region_id = RID, .num_pages = RPAGES / 2,
+	};
+	slot[1] = (struct vmmig_ring_slot) {
+		.slot = (fz_below(r, 2) << 16) | 1, .region_id = RID,
+		.first_page = RPAGES / 2, .num_pages = RPAGES / 2,
+	};
+	for (i = 0; i < n; i++) {
+		g[i].flags = VMMIG_RING_GFN_DIRTY | (fz_one_in(r, 2) ? VMMIG_RING_GFN_RESET : 0);
+		g[i].slot = slot[fz_below(r, 2)].slot;
+		g[i].offset = fz_below(r, RPAGES / 2);
+	}
+	if (n && fz_one_in(r, 8))
+		fz_bytes(r, &g[fz_below(r, n)], sizeof(*g));
+	if (fz_one_in(r, 16))
+		fz_bytes(r, &slot[fz_below(r, 2)], sizeof(*slot));
+	ring->size = sizeof(*ring);
+	ring->nr_slots = fz_one_in(r, 8) ? 1 : 2;
+	ring->slots = fz_ptr(r, slot, 2 * sizeof(*slot));
+	ring->entries = fz_ptr(r, g, n * sizeof(*g));
+	ring->nr_entries = n;
+}
+
 /* A struct for @cmd that is valid more often than not. */
 static void template(struct fz *r, struct ctx *c, unsigned long cmd, void *arg)
 {
@@ -158,9 +199,11 @@ static void template(struct fz *r, struct ctx *c, unsigned long cmd, void *arg)
 		struct vmmig_connect connect;
 		struct vmmig_accept accept;
 		struct vmmig_dirty dirty;
+		struct vmmig_dirty_ring ring;
 		struct vmmig_blob blob;
 		struct vmmig_event event;
 		struct vmmig_stats stats;
+		struct vmmig_bandwidth bw;
 	} *u = arg;
 	__u64 first, n;
 
@@ -204,6 +247,9 @@ static void template(struct fz *r, struct ctx *c, unsigned long cmd, void *arg)
 			u->dirty.bitmap_size = 0;
 		}
 		break;
+	case VMMIG_IOC_SEND_DIRTY_RING:
+		ring_template(r, &u->ring);
+		break;
 	case VMMIG_IOC_SEND_BLOB:
 		u->blob.size = sizeof(u->blob);
 		u->blob.tag = fz_next(r);
@@ -218,6 +264,11 @@ static void template(struct fz *r, struct ctx *c, unsigned long cmd, void *arg)
 		break;
 	case VMMIG_IOC_GET_STATS:
 		u->stats.size = sizeof(u->stats);
+		break;
+	case VMMIG_IOC_SET_BANDWIDTH:
+		u->bw.size = sizeof(u->bw);
+		u->bw.bytes_per_sec = fz_one_in(r, 2) ? 0 : fz_one_in(r, 4) ?
+				      fz_below(r, VMMIG_MIN_BANDWIDTH) : fz_u64(r);
 		break;
 	}
 }
@@ -266,10 +317,21 @@ static void mutate(struct fz *r, unsigned char *arg, size_t len)
 	}
 }
 
-/* Timeouts the mutations made long are cut to keep the fuzzer moving. */
+/*
+ * Timeouts the mutations made long are cut to keep the fuzzer moving, and
+ * so are bandwidth caps made low (a SEND_DIRTY does not return before its
+ * pages went): one the module takes is at least FUZZ_MIN_CAP.
+ */
+#define FUZZ_MIN_CAP	(100ULL << 20)
+
 static void clamp_timeouts(unsigned long cmd, void *arg)
 {
+	struct vmmig_bandwidth *bw = arg;
 	__u32 *t = NULL;
+
+	if (cmd == VMMIG_IOC_SET_BANDWIDTH && bw->bytes_per_sec >= VMMIG_MIN_BANDWIDTH &&
+	    bw->bytes_per_sec < FUZZ_MIN_CAP)
+		bw->bytes_per_sec = FUZZ_MIN_CAP;
 
 	if (cmd == VMMIG_IOC_CONNECT)
 		t = &((struct vmmig_connect *)arg)->timeout_ms;
@@ -357,7 +419,11 @@ static long fuzz_one(struct fz *r, struct ctx *c, unsigned long allow)
 
 #define BIT(cmd)	(1UL << (cmd))
 /* The commands by index in cmds[]. */
-enum { I_VER, I_ADD, I_CONN, I_ACC, I_DIRTY, I_BLOB, I_SYNC, I_FIN, I_ABORT, I_WAIT, I_STATS };
+enum {
+	I_VER, I_ADD, I_CONN, I_ACC, I_DIRTY, I_BLOB, I_SYNC, I_FIN, I_ABORT, I_WAIT, I_STATS,
+	I_RING, I_BW,
+};
+
 /* The calls that end an ACTIVE session: rare, or the rest is never reached. */
 #define ENDERS		(BIT(I_ABORT) | BIT(I_FIN))
 #define ALL_BUT(x)	(((1UL << NCMDS) - 1) & ~(x))

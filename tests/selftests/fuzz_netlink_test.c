@@ -265,6 +265,7 @@ static bool answer_documented(int e)
 	switch (-e) {
 	case 0: case EINVAL: case ERANGE: case EPERM: case EOPNOTSUPP: case EEXIST:
 	case ENOENT: case ENOSPC: case EMSGSIZE:
+	case EBADFD:	/* ABORT_SESSION of one of the fixture's NEW sessions */
 		return true;
 	}
 	return e == 1;	/* no answer: a message the kernel could not parse */
@@ -273,7 +274,7 @@ static bool answer_documented(int e)
 static bool is_change(__u8 cmd)
 {
 	return cmd == VMMIG_CMD_SET_HOST || cmd == VMMIG_CMD_ADD_NETWORK ||
-	       cmd == VMMIG_CMD_DEL_NETWORK;
+	       cmd == VMMIG_CMD_DEL_NETWORK || cmd == VMMIG_CMD_ABORT_SESSION;
 }
 
 /* A command: the family's, one past them, or any. */

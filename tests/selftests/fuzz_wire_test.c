@@ -300,9 +300,12 @@ static const char *mutate(struct fz *r, struct stream *s)
 
 static bool end_documented(int e)
 {
-	/* EPIPE: the peer left while the destination answered a SYNC. */
+	/*
+	 * EPIPE: the peer left while the destination answered a SYNC.
+	 * ECANCELED: an ABORT frame whose errno is ECANCELED.
+	 */
 	return e == 0 || e == EBADMSG || e == EPROTO || e == ECONNRESET ||
-	       e == ECONNABORTED || e == ENOBUFS || e == EPIPE;
+	       e == ECONNABORTED || e == ENOBUFS || e == EPIPE || e == ECANCELED;
 }
 
 static unsigned char *dst_mem;

@@ -552,6 +552,182 @@ TEST_F(pair, bad_dirty_sends_nothing)
 	EXPECT_EQ(0xee, self->dst[PG]);
 }
 
+/* KVM's memory slots over region 1 of the pair: slot 0 (address space 1) and 1. */
+#define RING_SLOT0	((1U << 16) | 0)
+#define RING_SLOT1	1
+
+static void ring_slots(struct vmmig_ring_slot *sl)
+{
+	sl[0] = (struct vmmig_ring_slot){ .slot = RING_SLOT0, .region_id = 1,
+					  .first_page = 0, .num_pages = PAIR_PAGES / 2 };
+	sl[1] = (struct vmmig_ring_slot){ .slot = RING_SLOT1, .region_id = 1,
+					  .first_page = PAIR_PAGES / 2,
+					  .num_pages = PAIR_PAGES / 2 };
+}
+
+/* Every bad SEND_DIRTY_RING is refused whole, though its first entry is good. */
+TEST_F(pair, bad_ring_sends_nothing)
+{
+	struct vmmig_dirty_gfn e[2] = {
+		{ .flags = VMMIG_RING_GFN_DIRTY, .slot = RING_SLOT1, .offset = 3 },
+		{ .flags = VMMIG_RING_GFN_DIRTY, .slot = RING_SLOT0, .offset = 5 },
+	};
+	struct vmmig_ring_slot sl[3];
+	struct vmmig_dirty_ring d = {
+		.size = sizeof(d), .nr_slots = 2, .slots = (unsigned long)sl,
+		.entries = (unsigned long)e, .nr_entries = 2,
+	};
+	struct vmmig_dirty_ring bad;
+	void *big;
+
+	ring_slots(sl);
+#define EXPECT_RING(err) EXPECT_EQ(err, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY_RING, &bad))
+	/* The entries. */
+	bad = d;
+	e[1].offset = PAIR_PAGES / 2;		/* past its slot */
+	EXPECT_RING(-EINVAL);
+	e[1].offset = ~0ULL;			/* wraps with the slot's base */
+	EXPECT_RING(-EINVAL);
+	e[1].offset = 5;
+	e[1].slot = 2;				/* no such slot */
+	EXPECT_RING(-EINVAL);
+	e[1].slot = 0;				/* slot 0 of address space 0 */
+	EXPECT_RING(-EINVAL);
+	e[1].slot = RING_SLOT0;
+	e[1].flags = 0;				/* never harvested */
+	EXPECT_RING(-EINVAL);
+	e[1].flags = VMMIG_RING_GFN_RESET;
+	EXPECT_RING(-EINVAL);
+	e[1].flags = VMMIG_RING_GFN_DIRTY | 0x4;
+	EXPECT_RING(-EINVAL);
+	e[1].flags = VMMIG_RING_GFN_DIRTY;
+	/* The slot map. */
+	sl[1].num_pages++;			/* a slot past its region's end */
+	EXPECT_RING(-EINVAL);
+	sl[1].num_pages--;
+	sl[1].first_page = ~0ULL - 8;		/* base + pages wraps */
+	EXPECT_RING(-EINVAL);
+	sl[1].first_page = PAIR_PAGES / 2;
+	sl[1].num_pages = 0;
+	EXPECT_RING(-EINVAL);
+	sl[1].num_pages = PAIR_PAGES / 2;
+	sl[1].reserved = 1;
+	EXPECT_RING(-EINVAL);
+	sl[1].reserved = 0;
+	sl[1].region_id = 2;
+	EXPECT_RING(-ENOENT);
+	sl[1].region_id = 1;
+	sl[2] = sl[1];				/* a slot listed twice */
+	bad.nr_slots = 3;
+	EXPECT_RING(-EINVAL);
+	/* The call. */
+	bad = d;
+	bad.flags = 1;
+	EXPECT_RING(-EINVAL);
+	bad = d;
+	bad.reserved = 1;
+	EXPECT_RING(-EINVAL);
+	bad = d;
+	bad.nr_slots = 0;
+	EXPECT_RING(-EINVAL);
+	bad.nr_slots = VMMIG_RING_MAX_SLOTS + 1;
+	EXPECT_RING(-EINVAL);
+	bad = d;
+	bad.nr_entries = VMMIG_RING_MAX_ENTRIES + 1;
+	EXPECT_RING(-EINVAL);
+	bad.nr_entries = ~0ULL;
+	EXPECT_RING(-EINVAL);
+	bad = d;
+	bad.entries = 16;
+	EXPECT_RING(-EFAULT);
+	bad = d;
+	bad.slots = 16;
+	EXPECT_RING(-EFAULT);
+	/* Entries readable only in part: the last one unmapped. */
+	big = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	memcpy((char *)big + PG - sizeof(e[0]), e, sizeof(e[0]));
+	ASSERT_EQ(0, munmap((char *)big + PG, PG));
+	bad = d;
+	bad.entries = (unsigned long)big + PG - sizeof(e[0]);
+	EXPECT_RING(-EFAULT);
+	munmap(big, PG);
+#undef EXPECT_RING
+	EXPECT_EQ(0, pages_sent(self->fd));
+
+	/* Still usable: both pages, placed; no entries at all is no page. */
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY_RING, &d));
+	EXPECT_EQ(2, d.pages);
+	EXPECT_EQ(0, d.zero_pages);
+	d.nr_entries = 0;
+	d.entries = 0;
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY_RING, &d));
+	EXPECT_EQ(0, d.pages);
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(0, memcmp(self->src + 5 * PG, self->dst + 5 * PG, PG));
+	EXPECT_EQ(0, memcmp(self->src + (PAIR_PAGES / 2 + 3) * PG,
+			    self->dst + (PAIR_PAGES / 2 + 3) * PG, PG));
+	EXPECT_EQ(0xee, self->dst[0]);
+}
+
+/*
+ * Rounds from ring entries as KVM leaves them (RESET set or not, repeated,
+ * any order, some zero pages): each page once, and the destination equal.
+ */
+TEST_F(pair, ring_rounds)
+{
+	struct vmmig_dirty_gfn e[3 * PAIR_PAGES];
+	struct vmmig_ring_slot sl[2];
+	struct vmmig_dirty_ring d = {
+		.size = sizeof(d), .nr_slots = 2, .slots = (unsigned long)sl,
+		.entries = (unsigned long)e,
+	};
+	unsigned int round, i, n, dirty, zero;
+	__u64 page;
+
+	ring_slots(sl);
+	for (round = 0; round < 3; round++) {
+		/* Round 0: every page, from the end backwards; then every 3rd/5th. */
+		n = 0;
+		dirty = 0;
+		zero = 0;
+		for (i = 0; i < PAIR_PAGES; i++) {
+			page = round ? i : PAIR_PAGES - 1 - i;
+			if (round && page % (round == 1 ? 3 : 5))
+				continue;
+			if (round && page % 7 == 0) {
+				memset(self->src + page * PG, 0, PG);
+				zero++;
+			} else if (round) {
+				vt_fill_page(self->src, page, round);
+			}
+			dirty++;
+			e[n++] = (struct vmmig_dirty_gfn){
+				.flags = VMMIG_RING_GFN_DIRTY | (i % 2 ? VMMIG_RING_GFN_RESET : 0),
+				.slot = page < PAIR_PAGES / 2 ? RING_SLOT0 : RING_SLOT1,
+				.offset = page % (PAIR_PAGES / 2),
+			};
+			if (page % 4 == 0) {	/* dirtied again before the harvest */
+				e[n] = e[n - 1];
+				n++;
+			}
+		}
+		d.nr_entries = n;
+		ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SEND_DIRTY_RING, &d));
+		EXPECT_EQ(dirty, d.pages);
+		EXPECT_EQ(zero, d.zero_pages);
+		ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_SYNC, NULL));
+	}
+	ASSERT_EQ(0, vt_ioctl(self->fd, VMMIG_IOC_FINISH, NULL));
+	ASSERT_EQ(0, vt_wait_exit(self->pid));
+	self->pid = 0;
+	EXPECT_EQ(VMMIG_EVENT_FINISHED, self->res->end_type);
+	EXPECT_EQ(0, memcmp(self->src, self->dst, PAIR_PAGES * PG));
+}
+
 TEST_F(pair, blob_limits)
 {
 	size_t big = VMMIG_MAX_BLOB + 1;

@@ -22,6 +22,7 @@ replies, and QEMU's downtime and total time. The failure tests check that
 the source guest is still running and answering afterwards.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -375,8 +376,8 @@ class Move:
             src.qmp.cmd("migrate-set-parameters", **p)
         if dst_params or p:
             self.dst.qmp.cmd("migrate-set-parameters", **(dst_params or p))
-        src.qmp.cmd("migrate-set-parameters", **{"downtime-limit": downtime,
-                                                  "max-bandwidth": 1 << 40})
+        src.qmp.cmd("migrate-set-parameters", **{
+            "downtime-limit": downtime, "max-bandwidth": p.get("max-bandwidth", 1 << 40)})
         self.dst.qmp.cmd("migrate-incoming", uri=self.uri)
 
     def start(self):
@@ -437,7 +438,7 @@ class Guest:
             return False
         return True
 
-    def move(self, what, vmmig=True, params=None, disk=None, mirror=None):
+    def move(self, what, vmmig=True, params=None, disk=None, mirror=None, action=None):
         mv = Move(self.vm, vmmig=vmmig, params=params, disk=disk)
         try:
             if mirror:
@@ -445,6 +446,8 @@ class Guest:
             mv.start()
             if mirror:
                 mirror.during(mv)
+            if action:
+                action(mv)
             info = mv.finish(mirror)
             report(what, mv)
             if mirror:
@@ -639,22 +642,67 @@ def t_cancel_precopy():
                          status="cancelled")
 
 
+def wait_status(mv, status):
+    deadline = time.time() + 120
+    while mv.src.qmp.cmd("query-migrate").get("status") != status:
+        expect(time.time() < deadline, "no %s state" % status)
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def pause_before_switchover(qmp):
+    qmp.cmd("migrate-set-capabilities",
+            capabilities=[{"capability": "pause-before-switchover", "state": True}])
+    try:
+        yield
+    finally:
+        qmp.cmd("migrate-set-capabilities",
+                capabilities=[{"capability": "pause-before-switchover", "state": False}])
+
+
 def t_cancel_switchover():
     def act(mv):
-        deadline = time.time() + 120
-        while mv.src.qmp.cmd("query-migrate").get("status") != "pre-switchover":
-            expect(time.time() < deadline, "no pre-switchover state")
-            time.sleep(0.05)
+        wait_status(mv, "pre-switchover")
         mv.src.qmp.cmd("migrate_cancel")
-    q = GUEST_VM.vm.qmp
-    q.cmd("migrate-set-capabilities",
-          capabilities=[{"capability": "pause-before-switchover", "state": True}])
-    try:
+    with pause_before_switchover(GUEST_VM.vm.qmp):
         GUEST_VM.failed_move("cancel at the switchover", None, params=NONE,
                              action=act, status="cancelled")
-    finally:
-        q.cmd("migrate-set-capabilities",
-              capabilities=[{"capability": "pause-before-switchover", "state": False}])
+
+
+def veth_tx(host):
+    """Bytes sent so far on @host's migration link."""
+    return int(ns_sh(NS[host], "cat", "/sys/class/net/%s/statistics/tx_bytes" % MIG_DEV[host]))
+
+
+BW_CAP = 4 << 20
+
+
+def t_vmmig_max_bandwidth():
+    """max-bandwidth paces the module's pages (patch 6 of the series): the
+    migration link carries the cap, within 15 % (TCP/IP headers included);
+    raised mid-move, the rest goes at the link's speed: it takes less than
+    half the time the cap would have let it."""
+    host = GUEST_VM.vm.host
+    seen = {}
+
+    def act(mv):
+        wait_active(mv, 2)
+        b0, t0 = veth_tx(host), time.time()
+        time.sleep(4)
+        b1, t1 = veth_tx(host), time.time()
+        seen["rate"] = (b1 - b0) / (t1 - t0)
+        mv.src.qmp.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 40})
+        seen["raised"], seen["tx"] = time.time(), veth_tx(host)
+    mv = GUEST_VM.move("vmmig capped at 4 MiB/s, then raised",
+                       params=dict(NONE, **{"max-bandwidth": BW_CAP}), action=act)
+    after = mv.t0 + mv.secs - seen["raised"]
+    at_cap = (veth_tx(host) - seen["tx"]) / BW_CAP
+    log("capped: %.0f bytes/s on the link against a cap of %d; once raised, the rest "
+        "took %.1f s, %.1f s at the cap" % (seen["rate"], BW_CAP, after, at_cap))
+    expect(abs(seen["rate"] - BW_CAP) <= BW_CAP * 0.15,
+           "capped at %d, the link carried %.0f bytes/s" % (BW_CAP, seen["rate"]))
+    expect(after < at_cap / 2,
+           "raised, the rest took %.1f s, %.1f s at the cap" % (after, at_cap))
 
 
 def t_dest_killed():
@@ -663,6 +711,21 @@ def t_dest_killed():
         mv.dst.proc.kill()
     GUEST_VM.failed_move("destination QEMU killed", r".", **FOREVER,
                          action=act)
+
+
+def t_dest_killed_switchover():
+    """The destination dies while the source is stopped for the switchover:
+    the migration fails with the reason in error-desc (QEMU 7.2 gave none
+    there; patch 5 of the series), and the source guest runs on."""
+    def act(mv):
+        wait_status(mv, "pre-switchover")
+        mv.dst.proc.kill()
+        mv.dst.proc.wait()
+        mv.src.qmp.cmd("migrate-continue", state="pre-switchover")
+    with pause_before_switchover(GUEST_VM.vm.qmp):
+        GUEST_VM.failed_move("destination QEMU killed at the switchover",
+                             r"session to the destination ended|Broken pipe|"
+                             r"Connection reset", params=NONE, action=act)
 
 
 DISK_MB, WRITE_MB = 64, 16
@@ -850,9 +913,9 @@ def t_link_cut():
     wait for the kernel's TCP retries (15 minutes and more); the module's
     connections give up after their user timeout (30 s, keepalive on the
     receiving end), the session ends with the socket's error and QEMU
-    fails the migration with it: ETIMEDOUT, or ENETUNREACH when a
-    retransmission found no route (the link is this host's); the source
-    runs on."""
+    fails the migration with it: ETIMEDOUT, or ENETUNREACH or
+    EHOSTUNREACH when a retransmission found no route (the link is this
+    host's); the source runs on."""
     dev = MIG_DEV[GUEST_VM.vm.host]
     ns = NS[GUEST_VM.vm.host]
     cut = {}
@@ -862,7 +925,7 @@ def t_link_cut():
         ns_sh(ns, "ip", "link", "set", dev, "down")
         cut["t"] = time.time()
     try:
-        GUEST_VM.failed_move("link cut", r"timed out|Network is unreachable",
+        GUEST_VM.failed_move("link cut", r"timed out|Network is unreachable|No route to host",
                              **FOREVER, action=act)
         log("link cut: migration failed %.1f s after the link went down" %
             (time.time() - cut["t"]))
@@ -882,6 +945,7 @@ TESTS = [
     ("vmmig_zstd_move", t_vmmig_zstd),
     ("vmmig_host_defaults_move", t_vmmig_host_defaults),
     ("vmmig_psk_ktls_move", t_vmmig_psk_ktls),
+    ("vmmig_max_bandwidth_move", t_vmmig_max_bandwidth),
     ("conflicting_capability_refused", t_conflicting_capability),
     ("dest_without_vmmig_fails", t_dest_without_vmmig),
     ("wrong_psk_fails", t_wrong_psk),
@@ -890,6 +954,7 @@ TESTS = [
     ("cancel_in_precopy", t_cancel_precopy),
     ("cancel_at_switchover", t_cancel_switchover),
     ("dest_killed_fails", t_dest_killed),
+    ("dest_killed_at_switchover_fails", t_dest_killed_switchover),
     ("link_cut_fails", t_link_cut),
     ("move_after_failures", t_source_still_moves),
     ("vmmig_rdma_move", t_rdma_move),

@@ -326,6 +326,7 @@ FIXTURE_VARIANT(roundtrip) {
 	const char *channels;
 	const char *performance;
 	bool ro_after;			/* the guest only reads after the last move */
+	const char *dirty_ring;		/* --dirty-ring on every host; NULL: KVM's bitmap */
 };
 
 FIXTURE_VARIANT_ADD(roundtrip, counter_shared_disk_ch1) {
@@ -336,6 +337,12 @@ FIXTURE_VARIANT_ADD(roundtrip, counter_shared_disk_ch1) {
 FIXTURE_VARIANT_ADD(roundtrip, memdirty_2cpu_ch4_lz4) {
 	.guest = "memdirty", .args = "wss=4 rate=500 after=3", .cpus = "2",
 	.disk = NO_DISK, .channels = "4", .performance = "compression",
+};
+
+/* KVM's dirty rings, small enough that the vCPUs fill them between two rounds. */
+FIXTURE_VARIANT_ADD(roundtrip, memdirty_2cpu_ch2_dirty_ring) {
+	.guest = "memdirty", .args = "wss=4 rate=500 after=3", .cpus = "2",
+	.disk = NO_DISK, .channels = "2", .performance = "tcp", .dirty_ring = "256",
 };
 
 FIXTURE_VARIANT_ADD(roundtrip, diskrw_copied_disk_ch3) {
@@ -355,6 +362,15 @@ FIXTURE_SETUP(roundtrip)
 FIXTURE_TEARDOWN(roundtrip)
 {
 	world_teardown(&self->w);
+}
+
+/*
+ * "--dirty-ring", @ring as the last arguments before the NULL: without a
+ * ring, this NULL ends the list early.
+ */
+static const char *ring_opt(const char *ring)
+{
+	return ring ? "--dirty-ring" : NULL;
 }
 
 /* Move the VM behind @sock to @to, its disk copied to @storage_dir or not. */
@@ -379,6 +395,7 @@ TEST_F_TIMEOUT(roundtrip, there_and_back, 180)
 	const char *a_out = wpath(w, 5, "a.out"), *b_out = wpath(w, 6, "b.out");
 	const char *a2_out = wpath(w, 7, "a2.out"), *a2_ser = wpath(w, 12, "a2.serial");
 	char args[256], out[OUT_MAX];
+	const char *line;
 	pid_t a, b, a2;
 	struct vstat st;
 
@@ -386,14 +403,16 @@ TEST_F_TIMEOUT(roundtrip, there_and_back, 180)
 	if (variant->disk == NO_DISK)
 		a = vmm_spawn(VT_NS_A, a_out, "run", "--name", "A", "--guest", variant->guest,
 			      "--ram", "16", "--cpus", variant->cpus, "--args", args,
-			      "--monitor", a_sock, NULL);
+			      "--monitor", a_sock, ring_opt(variant->dirty_ring),
+			      variant->dirty_ring, NULL);
 	else
 		a = vmm_spawn(VT_NS_A, a_out, "run", "--name", "A", "--guest", variant->guest,
 			      "--ram", "16", "--cpus", variant->cpus, "--args", args,
 			      "--disk", img, "--disk-size", "4", "--monitor", a_sock, NULL);
 	wtrack(w, a);
 	b = wtrack(w, vmm_spawn(VT_NS_B, b_out, "receive", "--name", "B", "--listen",
-				VT_ADDR_B, "--monitor", b_sock, "--timeout", "120", NULL));
+				VT_ADDR_B, "--monitor", b_sock, "--timeout", "120",
+				ring_opt(variant->dirty_ring), variant->dirty_ring, NULL));
 	ASSERT_EQ(0, wait_passes(w->dir, a_sock, 2, 30))
 		TH_LOG("the guest did not start on A: %s", (slurp(a_out, out, OUT_MAX), out));
 
@@ -412,6 +431,15 @@ TEST_F_TIMEOUT(roundtrip, there_and_back, 180)
 		EXPECT_NE(NULL, strstr(out, "compression     lz4: ")) TH_LOG("%s", out);
 	TH_LOG("A -> B:\n%s", out);
 	EXPECT_EQ(0, vmm_wait(a, 20)) TH_LOG("A did not end after the move");
+	if (variant->dirty_ring) {
+		/* A took its dirty pages from KVM's rings, and B made rings for its move. */
+		slurp(a_out, out, OUT_MAX);
+		line = strstr(out, "dirty ring: 256 entries per vCPU");
+		ASSERT_NE(NULL, line) TH_LOG("%s", out);
+		TH_LOG("A: %.*s", (int)strcspn(line, "\n"), line);
+		EXPECT_EQ(NULL, strstr(out, "KVM_GET_DIRTY_LOG")) TH_LOG("%s", out);
+		EXPECT_TRUE(file_has(b_out, "dirty ring: 256 entries per vCPU"));
+	}
 	ASSERT_EQ(0, vmm_status(w->dir, b_sock, &st));
 	EXPECT_EQ(1, st.migrations);
 	/* It carries on over there, its checks passing. */
@@ -423,7 +451,8 @@ TEST_F_TIMEOUT(roundtrip, there_and_back, 180)
 	/* The guest's lines apart from the VMM's, which come at the same time. */
 	a2 = wtrack(w, vmm_spawn(VT_NS_A, a2_out, "receive", "--name", "A2", "--listen",
 				 VT_ADDR_A, "--monitor", a2_sock, "--timeout", "120",
-				 "--serial", a2_ser, NULL));
+				 "--serial", a2_ser, ring_opt(variant->dirty_ring),
+				 variant->dirty_ring, NULL));
 	ASSERT_EQ(0, do_move(w, variant->disk, variant->channels, variant->performance,
 			     b_sock, VT_ADDR_A, wpath(w, 9, "a2"), out))
 		TH_LOG("move B -> A: %s", out);
@@ -486,14 +515,19 @@ static void expect_source_fine(struct __test_metadata *_metadata, struct world *
 	EXPECT_EQ(0, st.errors);
 }
 
-/* Start a move of the VM behind @sock to B, slowed to 2 MB/s; wait for round 0. */
+/*
+ * Start a receiver on B (its pid in *@b, its output in @b_out), then a move
+ * of the VM behind @sock to it, slowed to 2 MB/s; wait for round 0.
+ */
 static pid_t start_slow_move(struct __test_metadata *_metadata, struct world *w,
-			     const char *sock, const char *out)
+			     const char *sock, const char *out, const char *b_out, pid_t *b)
 {
 	char buf[OUT_MAX];
 	pid_t mv;
 	double t;
 
+	*b = wtrack(w, vmm_spawn(VT_NS_B, b_out, "receive", "--listen", VT_ADDR_B,
+				 "--timeout", "60", NULL));
 	unlink(out);
 	unlink(wpath(w, 13, "b/disk.img"));
 	mv = wtrack(w, vmm_spawn(NULL, out, "move", "--monitor", sock, "--to", VT_ADDR_B,
@@ -529,9 +563,7 @@ TEST_F_TIMEOUT(vmm, killed_destination_then_cut_link_then_move, 240)
 	ASSERT_EQ(0, wait_passes(w->dir, a_sock, 2, 30));
 
 	/* The destination killed in round 0. */
-	b = wtrack(w, vmm_spawn(VT_NS_B, b_out, "receive", "--listen", VT_ADDR_B,
-				"--timeout", "60", NULL));
-	mv = start_slow_move(_metadata, w, a_sock, m_out);
+	mv = start_slow_move(_metadata, w, a_sock, m_out, b_out, &b);
 	kill(b, SIGKILL);
 	EXPECT_EQ(1, vmm_wait(mv, 60));
 	slurp(m_out, out, OUT_MAX);
@@ -540,9 +572,7 @@ TEST_F_TIMEOUT(vmm, killed_destination_then_cut_link_then_move, 240)
 	expect_source_fine(_metadata, w, a_sock);
 
 	/* The link cut in round 0. */
-	b = wtrack(w, vmm_spawn(VT_NS_B, b_out, "receive", "--listen", VT_ADDR_B,
-				"--timeout", "60", NULL));
-	mv = start_slow_move(_metadata, w, a_sock, m_out);
+	mv = start_slow_move(_metadata, w, a_sock, m_out, b_out, &b);
 	ASSERT_EQ(0, vt_sh("ip -n " VT_NS_A " link set va down"));
 	t = now_s();
 	EXPECT_EQ(1, vmm_wait(mv, 90));
@@ -566,6 +596,63 @@ TEST_F_TIMEOUT(vmm, killed_destination_then_cut_link_then_move, 240)
 	ASSERT_EQ(0, vmm_status(w->dir, b_sock, &st));
 	EXPECT_EQ(1, st.migrations);
 	EXPECT_EQ(0, st.errors);
+}
+
+/* The ID of host @ns's active outgoing session, as vmmigctl shows it; -1: none. */
+static int outgoing_session(const char *ns)
+{
+	static const char pat[] = "\"direction\":\"outgoing\",\"state\":\"active\"";
+	char cmd[PATH_MAX + 128], out[4096], *p, *id;
+	size_t n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s %s -j sessions", ns, vt_ctl_path());
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	pclose(f);
+	p = strstr(out, pat);
+	if (!p)
+		return -1;
+	/* {"id":N, comes just before the direction. */
+	*p = '\0';
+	id = strrchr(out, ':');
+	return id ? atoi(id + 1) : -1;
+}
+
+/*
+ * The source host's administrator aborts a move in round 0 (vmmigctl
+ * session abort): the move fails saying so, and the VM runs on, its checks
+ * passing; the destination gives up.
+ */
+TEST_F_TIMEOUT(vmm, admin_abort_leaves_source_running, 180)
+{
+	struct world *w = &self->w;
+	const char *a_sock = wpath(w, 1, "a.sock"), *m_out = wpath(w, 3, "move.out");
+	const char *b_out = wpath(w, 4, "b.out");
+	char out[OUT_MAX], args[64];
+	pid_t a, b, mv;
+	int id;
+
+	a = start_diskrw(w, a_sock, wpath(w, 5, "a.out"));
+	ASSERT_LT(0, a);
+	ASSERT_EQ(0, wait_passes(w->dir, a_sock, 2, 30));
+	mv = start_slow_move(_metadata, w, a_sock, m_out, b_out, &b);
+	id = outgoing_session(VT_NS_A);
+	ASSERT_LT(0, id);
+	snprintf(args, sizeof(args), "session abort %d", id);
+	EXPECT_EQ(0, vt_ctl(VT_NS_A, args));
+	EXPECT_EQ(1, vmm_wait(mv, 60));
+	slurp(m_out, out, OUT_MAX);
+	TH_LOG("admin abort: %s", out);
+	EXPECT_NE(NULL, strstr(out, "an administrator aborted the move (vmmigctl session abort)"));
+	EXPECT_NE(NULL, strstr(out, "the VM runs on here"));
+	EXPECT_EQ(1, vmm_wait(b, 60));
+	slurp(b_out, out, OUT_MAX);
+	TH_LOG("destination: %s", out);
+	expect_source_fine(_metadata, w, a_sock);
 }
 
 /*

@@ -270,6 +270,10 @@ FIXTURE_VARIANT_ADD(bad, blob_too_big) { .name = "blob_too_big", .error = EBADMS
 FIXTURE_VARIANT_ADD(bad, sync_ack_from_source) { .name = "sync_ack_from_source", .error = EPROTO };
 FIXTURE_VARIANT_ADD(bad, hello_again) { .name = "hello_again", .error = EPROTO };
 FIXTURE_VARIANT_ADD(bad, abort) { .name = "abort", .error = ECONNABORTED };
+/* Any errno but ECANCELED is the peer's own business: ECONNABORTED here. */
+FIXTURE_VARIANT_ADD(bad, abort_timed_out) { .name = "abort_timed_out", .error = ECONNABORTED };
+/* The peer's administrator cancelled: this end says so too. */
+FIXTURE_VARIANT_ADD(bad, abort_canceled) { .name = "abort_canceled", .error = ECANCELED };
 FIXTURE_VARIANT_ADD(bad, sparse_map_past_count) {
 	.name = "sparse_map_past_count", .error = EBADMSG };
 FIXTURE_VARIANT_ADD(bad, sparse_map_len_mismatch) {
@@ -312,6 +316,10 @@ static struct vt_hdr bad_hdr(const char *name)
 		h = vt_mkhdr(VT_F_HELLO, 0, 0, 32, 0);
 	else if (!strcmp(name, "abort"))
 		h = vt_mkhdr(VT_F_ABORT, 0, ECONNABORTED, 0, 0);
+	else if (!strcmp(name, "abort_timed_out"))
+		h = vt_mkhdr(VT_F_ABORT, 0, ETIMEDOUT, 0, 0);
+	else if (!strcmp(name, "abort_canceled"))
+		h = vt_mkhdr(VT_F_ABORT, 0, ECANCELED, 0, 0);
 	else if (!strncmp(name, "sparse_map_", 11))
 		h = vt_mkhdr(VT_F_SPARSE, REGION_ID, 4, 8 + 4096, 0);
 	else if (!strcmp(name, "sparse_no_zero_page"))
