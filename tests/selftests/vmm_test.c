@@ -345,6 +345,7 @@ FIXTURE_VARIANT_ADD(roundtrip, memdirty_2cpu_ch2_dirty_ring) {
 	.disk = NO_DISK, .channels = "2", .performance = "tcp", .dirty_ring = "256",
 };
 
+/* ro=1: from the first move on the guest only reads, so B -> A copies a disk at rest. */
 FIXTURE_VARIANT_ADD(roundtrip, diskrw_copied_disk_ch3) {
 	.guest = "diskrw", .args = "rate=400 pass=128 after=2 ro=1", .cpus = "1",
 	.disk = DISK_COPIED, .channels = "3", .performance = "tcp", .ro_after = true,
@@ -467,7 +468,10 @@ TEST_F_TIMEOUT(roundtrip, there_and_back, 180)
 	if (!strcmp(variant->guest, "counter") && variant->disk != NO_DISK)
 		EXPECT_TRUE(file_has(a2_ser, "entries intact"));
 	if (variant->ro_after) {
-		/* Nothing wrote since the move: the image is the one B left. */
+		/*
+		 * Nothing wrote since the first move (a write that crossed it
+		 * landed on B): the image is the one B left.
+		 */
 		EXPECT_EQ(0, files_differ(wpath(w, 10, "b/disk.img"), wpath(w, 11, "a2/disk.img")));
 	}
 }

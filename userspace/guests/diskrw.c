@@ -13,8 +13,8 @@
  * Arguments: blocks=N to use (the whole disk), rate=WRITES per second over
  * all vCPUs (200; 0: as fast as it can), pass=WRITES per vCPU between two
  * check passes (256), mig=N after=PASSES (stop PASSES check passes after
- * the Nth move; after=0 runs forever; with ro=1 those passes only read,
- * so that the disk stays as the move left it), seed=N.
+ * the Nth move; after=0 runs forever), ro=N (from the Nth move on only
+ * read, so that the disk stays as that move left it), seed=N.
  * Exit status: 0; 1 if a check failed; 2 no disk or no room.
  */
 #include "rt.h"
@@ -163,8 +163,13 @@ int guest_main(unsigned int cpu)
 	for (;;) {
 		u64 b;
 
-		/* With ro=1, once the moves happened, only check passes remain. */
-		reading = ro && stop.after && READ_ONCE(rt_info->migrations) >= stop.mig;
+		/*
+		 * With ro=N, from the Nth move on only check passes remain. A
+		 * write that began just before a move can still end after it,
+		 * on the destination: so a test that wants the disk as move N
+		 * left it compares it after a later move.
+		 */
+		reading = ro && READ_ONCE(rt_info->migrations) >= ro;
 		if (!READ_ONCE(stopping) && !reading) {
 			b = r->first + rt_rand(&r->rng) % r->nblocks;
 			if (write_block(r, b))
