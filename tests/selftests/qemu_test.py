@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -140,19 +141,47 @@ class Qmp:
                     raise
                 time.sleep(0.1)
         self.sock.settimeout(120)
-        self.file = self.sock.makefile("r")
+        self.buf = b""
         self.events = []
-        self.file.readline()
+        self._line()
         self.cmd("qmp_capabilities")
 
-    def _read(self):
-        line = self.file.readline()
-        if not line:
-            raise EOFError("QMP connection closed")
+    def _line(self, deadline=None):
+        """The next line QEMU sent; None if none came by @deadline. Lines are
+        cut here, not by a file object, so that waiting with a deadline
+        never loses half a line."""
+        while b"\n" not in self.buf:
+            if deadline is not None:
+                left = deadline - time.time()
+                if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                    return None
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("QMP connection closed")
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line
+
+    def _read(self, deadline=None):
+        line = self._line(deadline)
+        if line is None:
+            return None
         msg = json.loads(line)
         if "event" in msg:
             self.events.append(msg)
         return msg
+
+    def wait_event(self, pred, since=0, timeout=60):
+        """The first of the events from the @since'th on for which @pred is
+        true, read as QEMU sends it; None after @timeout seconds."""
+        deadline = time.time() + timeout
+        while True:
+            for e in self.events[since:]:
+                if pred(e):
+                    return e
+            since = len(self.events)
+            if self._read(deadline) is None:
+                return None
 
     def call(self, qmp_cmd, **args):
         """The reply: {"return": ...} or {"error": ...}."""
@@ -311,17 +340,22 @@ class Pinger:
                                      stdout=open(self.path, "w"), stderr=subprocess.STDOUT)
 
     def stop(self):
-        """(sent, lost, longest gap between replies in ms)"""
+        """(sent, lost, longest gap between replies in ms). The last request
+        can still be on its way when ping stops, which ping's own summary
+        counts as lost: it is left out, the others are counted by their
+        icmp_seq."""
         time.sleep(1.5)         # the last replies in flight
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(10)
         with open(self.path) as f:
             text = f.read()
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
-        sent, got = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-        ts = [float(x) for x in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", text, re.M)]
+        m = re.search(r"(\d+) packets transmitted", text)
+        sent = int(m.group(1)) - 1 if m else 0
+        replies = re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)", text, re.M)
+        got = {int(seq) for _, seq in replies}
+        ts = [float(t) for t, _ in replies]
         gap = max((b - a for a, b in zip(ts, ts[1:])), default=0.0)
-        return sent, sent - got, gap * 1000
+        return sent, len(set(range(1, sent + 1)) - got), gap * 1000
 
 
 # --- one move ------------------------------------------------------------------
@@ -333,16 +367,23 @@ def set_caps(q, vmmig, extra=()):
     q.cmd("migrate-set-capabilities", capabilities=caps)
 
 
-def wait_migration(q, timeout=MOVE_TIMEOUT):
+END_STATES = ("completed", "failed", "cancelled")
+
+
+def wait_migration(q, timeout=MOVE_TIMEOUT, since=0):
+    """query-migrate once the move has ended. The MIGRATION event (set_caps
+    turns "events" on) says so as it happens, from the @since'th event on;
+    query-migrate each second is the fallback."""
     deadline = time.time() + timeout
     while True:
+        q.wait_event(lambda e: e["event"] == "MIGRATION" and
+                     e["data"]["status"] in END_STATES, since, 1)
         info = q.cmd("query-migrate")
-        if info.get("status") in ("completed", "failed", "cancelled"):
+        if info.get("status") in END_STATES:
             break
         if time.time() > deadline:
             q.call("migrate_cancel")
             raise Fail("migration did not end in %d s: %s" % (timeout, json.dumps(info)))
-        time.sleep(0.1)
     # "completed" comes a moment before total-time and downtime are filled in
     for _ in range(50):
         if info["status"] != "completed" or info.get("total-time"):
@@ -384,10 +425,11 @@ class Move:
         self.pinger = Pinger()
         time.sleep(1)
         self.t0 = time.time()
+        self.ev0 = len(self.src.qmp.events)
         self.src.qmp.cmd("migrate", uri=self.uri)
 
     def finish(self, mirror=None):
-        self.info = wait_migration(self.src.qmp)
+        self.info = wait_migration(self.src.qmp, since=self.ev0)
         self.secs = time.time() - self.t0
         try:
             if mirror:
@@ -755,11 +797,18 @@ def sha256(path):
 
 
 class Mirror:
-    """The disk goes as with libvirt's --copy-storage-all: the destination
-    exports its empty image over NBD, the source mirrors into it while the
-    guest runs and writes, the migration starts once the mirror is ready,
-    and the mirror ends (both images equal) after it completed, before the
-    destination (started with -S) runs the guest."""
+    """The disk goes as libvirt moves it (--copy-storage-all): the
+    destination exports its empty image over NBD, the source mirrors into
+    it while the guest runs and writes, and the migration starts once the
+    mirror is ready. The source pauses before the switchover (libvirt
+    always sets pause-before-switchover), and there, with the guest stopped
+    and the images equal, the mirror ends; then the device state goes and
+    the destination (started with -S) is resumed.
+
+    Everything from the source's stop to the resume is the guest's outage,
+    so each step waits for QEMU's event, not a poll's next tick, and the
+    destination is resumed before anything that can wait (the NBD client's
+    and server's teardown)."""
 
     def before(self, mv):
         d, s = mv.dst.qmp, mv.src.qmp
@@ -787,23 +836,39 @@ class Mirror:
             expect(time.time() < deadline, "the mirror never became ready")
             time.sleep(0.2)
         log("mirror ready; the guest wrote %d MiB, sha256 %s" % (WRITE_MB, self.sum))
+        s.cmd("migrate-set-capabilities",
+              capabilities=[{"capability": "pause-before-switchover", "state": True}])
 
     def during(self, mv):
-        pass
+        """At the pause before the switchover: end the mirror, go on."""
+        s = mv.src.qmp
+        ev = s.wait_event(lambda e: e["event"] == "MIGRATION" and
+                          e["data"]["status"] in ("pre-switchover",) + END_STATES,
+                          mv.ev0, MOVE_TIMEOUT)
+        if not ev or ev["data"]["status"] != "pre-switchover":
+            return
+        since = len(s.events)
+        # Ready and the guest stopped: the mirror ends at once, with
+        # BLOCK_JOB_COMPLETED (a cancelled ready mirror completes)
+        s.cmd("block-job-cancel", device="mirror0")
+        ev = s.wait_event(lambda e: e["event"] in ("BLOCK_JOB_COMPLETED",
+                                                   "BLOCK_JOB_CANCELLED") and
+                          e["data"]["device"] == "mirror0", since, 60)
+        expect(ev is not None, "the mirror did not end")
+        expect(ev["event"] == "BLOCK_JOB_COMPLETED" and "error" not in ev["data"],
+               "the mirror ended with %s" % json.dumps(ev))
+        s.cmd("migrate-continue", state="pre-switchover")
 
     def after(self, mv):
         d, s = mv.dst.qmp, mv.src.qmp
         if mv.info["status"] != "completed":
             s.call("block-job-cancel", device="mirror0", force=True)
+            s.call("migrate-set-capabilities",
+                   capabilities=[{"capability": "pause-before-switchover", "state": False}])
             return
-        s.cmd("block-job-cancel", device="mirror0")
-        deadline = time.time() + 60
-        while s.cmd("query-block-jobs"):
-            expect(time.time() < deadline, "the mirror did not end")
-            time.sleep(0.05)
+        d.cmd("cont")
         s.cmd("blockdev-del", **{"node-name": "mirror0"})
         d.cmd("nbd-server-stop")
-        d.cmd("cont")
 
 
 def t_disk_move():
