@@ -380,14 +380,18 @@ def set_caps(q, vmmig, extra=()):
 END_STATES = ("completed", "failed", "cancelled")
 
 
+def migration_in(states):
+    """A wait_event predicate: the MIGRATION event of one of @states."""
+    return lambda e: e["event"] == "MIGRATION" and e["data"]["status"] in states
+
+
 def wait_migration(q, timeout=MOVE_TIMEOUT, since=0):
     """query-migrate once the move has ended. The MIGRATION event (set_caps
     turns "events" on) says so as it happens, from the @since'th event on;
     query-migrate each second is the fallback."""
     deadline = time.time() + timeout
     while True:
-        q.wait_event(lambda e: e["event"] == "MIGRATION" and
-                     e["data"]["status"] in END_STATES, since, 1)
+        q.wait_event(migration_in(END_STATES), since, 1)
         info = q.cmd("query-migrate")
         if info.get("status") in END_STATES:
             break
@@ -706,21 +710,23 @@ def t_cancel_precopy():
 
 
 def wait_status(mv, status):
-    deadline = time.time() + 120
-    while mv.src.qmp.cmd("query-migrate").get("status") != status:
-        expect(time.time() < deadline, "no %s state" % status)
-        time.sleep(0.05)
+    expect(mv.src.qmp.wait_event(migration_in((status,)), mv.ev0, 120),
+           "no %s state" % status)
+
+
+def set_pause_before_switchover(qmp, on, check=True):
+    (qmp.cmd if check else qmp.call)(
+        "migrate-set-capabilities",
+        capabilities=[{"capability": "pause-before-switchover", "state": on}])
 
 
 @contextlib.contextmanager
 def pause_before_switchover(qmp):
-    qmp.cmd("migrate-set-capabilities",
-            capabilities=[{"capability": "pause-before-switchover", "state": True}])
+    set_pause_before_switchover(qmp, True)
     try:
         yield
     finally:
-        qmp.cmd("migrate-set-capabilities",
-                capabilities=[{"capability": "pause-before-switchover", "state": False}])
+        set_pause_before_switchover(qmp, False)
 
 
 def t_cancel_switchover():
@@ -857,15 +863,13 @@ class Mirror:
             expect(time.time() < deadline, "the mirror never became ready")
             time.sleep(0.2)
         log("mirror ready; the guest wrote %d MiB, sha256 %s" % (WRITE_MB, self.sum))
-        s.cmd("migrate-set-capabilities",
-              capabilities=[{"capability": "pause-before-switchover", "state": True}])
+        set_pause_before_switchover(s, True)
 
     def during(self, mv):
         """At the pause before the switchover: end the mirror, go on."""
         s = mv.src.qmp
-        ev = s.wait_event(lambda e: e["event"] == "MIGRATION" and
-                          e["data"]["status"] in ("pre-switchover",) + END_STATES,
-                          mv.ev0, MOVE_TIMEOUT)
+        ev = s.wait_event(migration_in(("pre-switchover",) + END_STATES), mv.ev0,
+                          MOVE_TIMEOUT)
         if not ev or ev["data"]["status"] != "pre-switchover":
             return
         since = len(s.events)
@@ -884,8 +888,7 @@ class Mirror:
         d, s = mv.dst.qmp, mv.src.qmp
         if mv.info["status"] != "completed":
             s.call("block-job-cancel", device="mirror0", force=True)
-            s.call("migrate-set-capabilities",
-                   capabilities=[{"capability": "pause-before-switchover", "state": False}])
+            set_pause_before_switchover(s, False, check=False)
             return
         # The export first: while it holds the image, the disk's device
         # cannot take write access for itself when the guest runs
